@@ -1,0 +1,68 @@
+"""``python -m sim``: run one simulation (or a Hydra multirun) and write its tables and figure."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import SettingError, register
+from sim.figure import save_figure
+from sim.run import StrategyError, simulate
+from sim.tables import write_csv, write_whole
+
+_HERE = Path(__file__).resolve().parent
+# Installed: the configs ship inside the package; from the source tree they sit beside it.
+CONF_DIR = _HERE / "conf" if (_HERE / "conf").is_dir() else _HERE.parent / "conf"
+
+register()
+
+
+def _give_up(message: str, out_dir: Path) -> None:
+    """A user's mistake: one paragraph, non-zero exit, no traceback, no run folder left."""
+    if HydraConfig.get().mode == RunMode.RUN:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    sys.stderr.write(f"sim: {message}\n")
+    sys.exit(2)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def main(cfg: DictConfig) -> None:
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        result = simulate(cfg, progress=True)
+    except (SettingError, StrategyError) as e:
+        _give_up(str(e), out_dir)
+        return
+    out = result.outcome
+    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    write_whole(out_dir / "config.yaml", lambda tmp: Path(tmp).write_text(resolved))
+    write_csv(result.timeseries, out_dir / "timeseries.csv")
+    write_csv(out, out_dir / "outcome.csv")
+    row = out.iloc[0]
+    title = (f"{row.strategy} on {row.audience} audience of {row.followers_start:,}, "
+             f"seed {row.seed}")
+    save_figure(result.timeseries, title, out_dir / "figure.png")
+    print(summary(row, out_dir))
+
+
+def summary(row, out_dir: Path) -> str:
+    return (
+        f"sim {row.version}: strategy={row.strategy} audience={row.audience} seed={row.seed} "
+        f"days={row.days}\n"
+        f"  followers {row.followers_start:,} -> {row.followers_end:,} "
+        f"({row.net_change_pct:+.2f} %): +{row.follows:,} follows, -{row.unfollows:,} unfollows, "
+        f"{row.mutes:,} mutes (peak {row.peak_hourly_unfollows} unfollows in an hour)\n"
+        f"  {row.posts} posts ({row.asks} asks), {row.replies_given:,} replies given; "
+        f"{row.engagements:,} engagements, {row.actions:,} actions on asks\n"
+        f"  written to {out_dir}/ (timeseries.csv, outcome.csv, figure.png, config.yaml)"
+    )
+
+
+if __name__ == "__main__":
+    main()

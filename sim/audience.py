@@ -1,0 +1,80 @@
+"""Who the followers are, and the state years of the account's history leave them in.
+
+Draws every follower's fixed traits (attention budget, feed crowding, activity, interest,
+tolerance, follow-back) from the ``audience`` settings and sets the starting state that
+the account's past cadence leaves behind (ODD: Initialization), so no warm-up is needed.
+The result is a structure of arrays; the agent engine makes one Mesa agent per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from omegaconf import DictConfig
+
+from sim.follower import Rules
+
+TRAITS = ("activity", "reads", "crowd", "fair", "interest", "tolerance", "mutual")
+STATE = ("annoyance", "balance", "recent", "age", "muted", "acknowledged")
+
+
+def rhythm(audience: DictConfig) -> np.ndarray:
+    """The daily rhythm of being online, scaled to mean 1 (so ``activity`` is an average)."""
+    w = np.asarray(audience.attention.rhythm, dtype=float)
+    return w * (24.0 / w.sum())
+
+
+def _lognormal(rng: np.random.Generator, median: float, spread: float, n: int) -> np.ndarray:
+    return median * np.exp(spread * rng.standard_normal(n))
+
+
+def draw_traits(audience: DictConfig, rules: Rules, rng: np.random.Generator, n: int,
+                active_share: float) -> dict[str, np.ndarray]:
+    """Fixed traits of ``n`` followers; a share ``1 - active_share`` never logs in."""
+    a = audience.attention
+    online_hours = np.clip(_lognormal(rng, a.online_hours, a.online_spread, n), 0.05, 24.0)
+    active = rng.random(n) < active_share
+    activity = np.where(active, online_hours / 24.0, 0.0)
+    reads_per_day = np.maximum(_lognormal(rng, a.reads_per_day, a.reads_spread, n), 1.0)
+    followees = np.maximum(_lognormal(rng, a.followees, a.followees_spread, n), 1.0)
+    other_per_hour = a.other_posts_per_day / 24.0
+    crowd = followees * other_per_hour * rules.post_lifetime_hours
+    reads = reads_per_day / online_hours
+    usual_share = np.minimum(reads / crowd, 1.0)
+    # What one average followee leaves in the follower's memory of recent posts.
+    fair = (activity * usual_share * other_per_hour * rules.post_lifetime_hours
+            / (1.0 - rules.memory_keep))
+    k = audience.interest_spread
+    interest = rng.beta(audience.interest * k, (1.0 - audience.interest) * k, n)
+    tolerance = _lognormal(rng, audience.tolerance, audience.tolerance_spread, n)
+    mutual = (rng.random(n) < audience.mutual_share).astype(np.int8)
+    return {"activity": activity, "reads": reads, "crowd": crowd, "fair": fair,
+            "interest": interest, "tolerance": tolerance, "mutual": mutual}
+
+
+def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Rules,
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The state a long history at ``history.posts_per_day`` (no replies) leaves behind.
+
+    Each quantity is the fixed point of its hourly rule under the average exposure:
+    memory and balance at their steady level, annoyance at the level where its growth and
+    fading balance, tie ages exponential (a steadily growing audience).
+    """
+    n = len(traits["activity"])
+    usual_share = np.minimum(traits["reads"] / traits["crowd"], 1.0)
+    seen_per_hour = (traits["activity"] * usual_share * audience.history.posts_per_day / 24.0
+                     * rules.post_lifetime_hours)
+    recent = seen_per_hour / (1.0 - rules.memory_keep)
+    balance = rules.value_credit * seen_per_hour / (1.0 - rules.balance_keep)
+    tolerated = traits["tolerance"] * np.maximum(traits["fair"], 1.0)
+    growth = traits["activity"] * rules.annoyance_gain * np.maximum(recent / tolerated - 1.0, 0.0)
+    annoyance = growth / (1.0 - rules.annoyance_keep)
+    age = rng.exponential(audience.history.tie_age_days * 24.0, n)
+    return {"annoyance": annoyance, "balance": balance, "recent": recent, "age": age,
+            "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}
+
+
+def newcomer_state(n: int) -> dict[str, np.ndarray]:
+    """New ties start fragile: no history, no credit, age zero."""
+    zeros = np.zeros(n)
+    return {"annoyance": zeros, "balance": zeros, "recent": zeros, "age": zeros,
+            "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}

@@ -1,0 +1,254 @@
+"""The settings' schema: types and allowed ranges. Values live in the YAML files of ``conf/``.
+
+Hydra merges the YAML groups onto these dataclasses, so an unknown key or a wrong type is
+rejected before a run starts. Ranges cannot be expressed as types; each field carries its
+range in ``metadata`` and :func:`check` walks the tree and names the first setting that is
+out of bounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+ENGINES = ("agents",)
+
+
+class SettingError(ValueError):
+    """A user's setting is out of range or inconsistent; the message says which and why."""
+
+
+def setting(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
+            choices: tuple[str, ...] | None = None, doc: str = "") -> Any:
+    """A field with no default (YAML carries the value) and its allowed range."""
+    return field(default=MISSING, metadata={"lo": lo, "hi": hi, "lo_open": lo_open,
+                                            "choices": choices, "doc": doc})
+
+
+PROBABILITY = {"lo": 0.0, "hi": 1.0}
+
+
+# --- audience: who the followers are -------------------------------------------------------
+
+@dataclass
+class AttentionConf:
+    reads_per_day: float = setting(0, lo_open=True, doc="median posts a follower reads per day")
+    reads_spread: float = setting(0, 3, doc="log-normal sigma of reads_per_day")
+    followees: float = setting(1, doc="median number of other accounts a follower follows")
+    followees_spread: float = setting(0, 3, doc="log-normal sigma of followees")
+    other_posts_per_day: float = setting(0, lo_open=True, doc="posts per day of each other followee")
+    online_hours: float = setting(0, 24, lo_open=True, doc="median hours online per day")
+    online_spread: float = setting(0, 3, doc="log-normal sigma of online_hours")
+    rhythm: list[float] = field(default_factory=lambda: MISSING,
+                                metadata={"doc": "24 relative weights of being online, by hour"})
+
+
+@dataclass
+class HistoryConf:
+    """What the account did before the run; it sets the audience's starting state."""
+
+    posts_per_day: float = setting(0, doc="the account's cadence before the run")
+    tie_age_days: float = setting(0, lo_open=True, doc="mean age of the existing ties, days")
+
+
+@dataclass
+class AudienceConf:
+    name: str = MISSING
+    size: int = setting(1, doc="followers at the start")
+    inactive_share: float = setting(**PROBABILITY, doc="followers who never log in")
+    mutual_share: float = setting(**PROBABILITY, doc="ties the account follows back")
+    interest: float = setting(0, 1, lo_open=True, doc="mean interest in the account's posts")
+    interest_spread: float = setting(0, lo_open=True, doc="beta concentration of interest (higher: less spread)")
+    tolerance: float = setting(0, lo_open=True, doc="median feed share tolerated, in fair shares")
+    tolerance_spread: float = setting(0, 3, doc="log-normal sigma of tolerance")
+    attention: AttentionConf = field(default_factory=AttentionConf)
+    history: HistoryConf = field(default_factory=HistoryConf)
+
+
+# --- behaviour: how followers answer (the calibrated rules' parameters) ----------------------
+
+@dataclass
+class FeedConf:
+    post_half_life_minutes: float = setting(0, lo_open=True, doc="half-life of a post's visibility")
+    memory_half_life_hours: float = setting(0, lo_open=True, doc="how long a follower remembers seeing the account")
+
+
+@dataclass
+class AnnoyanceConf:
+    gain: float = setting(0, doc="annoyance per online hour per fair share over tolerance")
+    half_life_days: float = setting(0, lo_open=True, doc="how slowly annoyance fades")
+
+
+@dataclass
+class ReciprocityConf:
+    value_credit: float = setting(0, doc="balance gained per useful post seen")
+    reply_credit: float = setting(0, doc="balance gained per reply received")
+    ask_cost: float = setting(0, doc="balance spent per ask seen")
+    half_life_days: float = setting(0, lo_open=True, doc="how fast the balance erodes in silence")
+    credit_scale: float = setting(0, lo_open=True, doc="balance at which credit is half its maximum")
+    sensitivity: float = setting(0, 1, doc="how strongly credit scales engagement and actions")
+
+
+@dataclass
+class EngagementConf:
+    like: float = setting(**PROBABILITY, doc="chance to like a seen post at full interest")
+    comment: float = setting(**PROBABILITY, doc="chance to reply to a seen post")
+    share: float = setting(**PROBABILITY, doc="chance to share a seen post")
+    like_satiation: float = setting(0, doc="how much recent posts of the account damp likes")
+    comment_satiation: float = setting(0, doc="how much recent posts of the account damp replies")
+    act: float = setting(**PROBABILITY, doc="chance to act on a seen ask at full credit")
+
+
+@dataclass
+class LeavingConf:
+    churn: float = setting(0, 1, doc="baseline unfollow hazard per online hour")
+    flooding: float = setting(0, doc="extra hazard per unit of annoyance")
+    debt_factor: float = setting(1, doc="hazard multiplier at full debt (its inverse at full credit)")
+    mutual_factor: float = setting(0, 1, lo_open=True, doc="hazard multiplier on follow-back ties")
+    youth_extra: float = setting(0, doc="extra hazard of a brand-new tie, relative")
+    youth_days: float = setting(0, lo_open=True, doc="tie age at which the extra hazard has halved")
+    mute_share: float = setting(**PROBABILITY, doc="share of leavers who mute instead of unfollowing")
+
+
+@dataclass
+class GrowthConf:
+    discovery_per_day: float = setting(0, 1, doc="new followers per day by discovery, per follower")
+    share_reach: float = setting(0, doc="non-followers who see a shared post")
+    conversion: float = setting(**PROBABILITY, doc="chance that a non-follower who sees a share follows")
+    comment_window_hours: int = setting(1, doc="how long a reply to the account waits for an answer")
+
+
+@dataclass
+class BehaviourConf:
+    name: str = MISSING
+    feed: FeedConf = field(default_factory=FeedConf)
+    annoyance: AnnoyanceConf = field(default_factory=AnnoyanceConf)
+    reciprocity: ReciprocityConf = field(default_factory=ReciprocityConf)
+    engagement: EngagementConf = field(default_factory=EngagementConf)
+    leaving: LeavingConf = field(default_factory=LeavingConf)
+    growth: GrowthConf = field(default_factory=GrowthConf)
+
+
+# --- strategy: what the account posts ---------------------------------------------------------
+
+@dataclass
+class StrategyConf:
+    """Settings every strategy accepts: its budget of posts and asks, and how it replies."""
+
+    _target_: str = MISSING
+    posts_per_day: float = setting(0, doc="useful (value) posts per day, on average")
+    asks: int = setting(0, doc="asks (calls to action) over the whole run")
+    reply_share: float = setting(**PROBABILITY, doc="share of replies to the account it answers")
+    reply_capacity: int = setting(0, doc="most replies the account gives in an hour")
+
+
+@dataclass
+class BurstConf(StrategyConf):
+    """Dormant-then-burst: near-quiet for days, then asks packed into a few hours."""
+
+    quiet_share: float = setting(**PROBABILITY, doc="share of value posts kept at the quiet cadence")
+    burst_day: int = setting(0, doc="day the burst starts (0 = first day)")
+    burst_hour: int = setting(0, 23, doc="hour of day the burst starts")
+    burst_hours: int = setting(1, doc="length of the burst in hours")
+
+
+@dataclass
+class BudgetConf:
+    """The shared budget that makes strategies comparable: same posts, same asks."""
+
+    posts_per_day: float = setting(0, doc="value posts per day, on average")
+    asks: int = setting(0, doc="asks over the run")
+
+
+@dataclass
+class Config:
+    seed: int = setting(0, doc="random seed; the same seed gives identical tables")
+    days: int = setting(1, doc="simulated days; one step is one hour")
+    engine: str = setting(choices=ENGINES, doc="which engine runs the followers")
+    budget: BudgetConf = field(default_factory=BudgetConf)
+    audience: AudienceConf = field(default_factory=AudienceConf)
+    behaviour: BehaviourConf = field(default_factory=BehaviourConf)
+    strategy: StrategyConf = field(default_factory=StrategyConf)
+
+
+def register() -> None:
+    """Store the schemas so that the YAML files can start from them (Hydra's pattern 5.1)."""
+    cs = ConfigStore.instance()
+    cs.store(name="config_schema", node=Config)
+    cs.store(group="audience", name="audience_schema", node=AudienceConf)
+    cs.store(group="behaviour", name="behaviour_schema", node=BehaviourConf)
+    cs.store(group="strategy", name="strategy_schema", node=StrategyConf)
+    cs.store(group="strategy", name="burst_schema", node=BurstConf)
+
+
+# --- range checks ---------------------------------------------------------------------------
+
+def _allowed(meta: dict) -> str:
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    lo, hi = meta.get("lo"), meta.get("hi")
+    low = f"{lo} < value" if meta.get("lo_open") else f"{lo} <= value"
+    if lo is not None and hi is not None:
+        return f"{low} <= {hi}"
+    if lo is not None:
+        return low
+    return f"value <= {hi}"
+
+
+def _fail(path: str, value: Any, allowed: str, why: str = "") -> SettingError:
+    why = f" {why}" if why else ""
+    return SettingError(
+        f"Setting '{path}' = {value!r} is not allowed.{why} Allowed: {allowed}. "
+        f"Change it on the command line (e.g. {path}=...) or in its YAML file under conf/."
+    )
+
+
+def _walk(node: Any, schema: type, prefix: str) -> None:
+    for f in dataclasses.fields(schema):
+        if f.name.startswith("_") or f.name not in node:
+            continue
+        value = node[f.name]
+        path = f"{prefix}{f.name}"
+        child = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(child):
+            _walk(value, type(child), path + ".")
+            continue
+        meta = f.metadata
+        if meta.get("choices") and value not in meta["choices"]:
+            raise _fail(path, value, _allowed(meta))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _fail(path, value, _allowed(meta) if meta.get("lo") is not None else "a finite number")
+            lo, hi = meta.get("lo"), meta.get("hi")
+            too_low = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
+            too_high = hi is not None and value > hi
+            if too_low or too_high:
+                raise _fail(path, value, _allowed(meta))
+
+
+def check(cfg: DictConfig) -> None:
+    """Raise :class:`SettingError` naming the first setting out of range or inconsistent."""
+    _walk(cfg, Config, "")
+    strategy_schema = BurstConf if "burst_day" in cfg.strategy else StrategyConf
+    _walk(cfg.strategy, strategy_schema, "strategy.")
+    rhythm = list(cfg.audience.attention.rhythm)
+    if len(rhythm) != 24 or any(w < 0 for w in rhythm) or sum(rhythm) <= 0:
+        raise _fail("audience.attention.rhythm", rhythm,
+                    "24 non-negative weights, one per hour of the day, not all zero")
+    if "burst_day" in cfg.strategy:
+        s = cfg.strategy
+        end = s.burst_day * 24 + s.burst_hour + s.burst_hours
+        if end > cfg.days * 24:
+            raise _fail("strategy.burst_hours", s.burst_hours,
+                        f"a burst that ends within the run ({cfg.days} days = {cfg.days * 24} hours)",
+                        why=f"The burst (day {s.burst_day}, hour {s.burst_hour}, {s.burst_hours} hours) "
+                            f"ends at hour {end}, after the run ends.")
+
+
+def to_container(cfg: DictConfig) -> dict:
+    return OmegaConf.to_container(cfg, resolve=True)

@@ -1,0 +1,217 @@
+"""What a follower does in an hour: the model's rules, in one place.
+
+Every hour, for every follower:
+
+1. **Time passes.** Annoyance fades slowly, the reciprocity balance erodes towards zero (a
+   silent account loses its credit), the memory of the account's recent posts fades, the tie
+   ages by an hour.
+2. **Online or not.** A follower is online this hour with a chance set by their own activity and
+   the daily rhythm. Inactive followers never are. Offline, nothing else happens.
+3. **Reading the feed.** Online, the follower reads a limited number of posts (their attention
+   budget). The feed holds the fresh posts of all the other accounts they follow (the crowd)
+   and the account's fresh posts; a post's visibility decays fast with its age. The follower
+   sees the account's posts in proportion to the share of the feed they can read. A muted
+   follower sees none.
+4. **Annoyance.** When the account's posts in the follower's recent memory exceed what the
+   follower tolerates from one account (their tolerance times the fair share of an average
+   followee, and never less than one post's worth), annoyance builds.
+5. **Reciprocity.** Useful posts seen add to the balance, asks seen draw on it; replies from the
+   account (acknowledgement) add to it when they arrive (:func:`acknowledge`). The balance sets
+   the follower's *credit* with the account, between -1 (deep debt) and 1.
+6. **Engagement.** Each seen post may be liked, replied to or shared; the chances grow with
+   interest and credit and shrink with how many of the account's posts the follower saw lately.
+7. **Actions.** Each seen ask is acted on (call, sign, donate) with a chance that grows with
+   interest and credit.
+8. **Unfollow or mute.** The follower leaves with a hazard that rises with annoyance and debt,
+   falls with the age of the tie and with credit, and is lower on follow-back ties. A share of
+   leavers mutes instead: still a follower, no longer sees the account.
+
+The functions below take a follower ``f`` whose attributes are either numbers (one Mesa agent)
+or numpy arrays (many followers at once), and uniform random numbers ``u`` of the same shape.
+They use only arithmetic and comparisons, so the same code serves both; an engine decides
+when to call them and for whom, and never restates them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig
+
+LN2 = math.log(2.0)
+DRAWS_PER_ONLINE_HOUR = 8  # uniforms that spend_online_hour consumes
+
+
+def positive(x: Any) -> Any:
+    """max(x, 0) for a number or an array."""
+    return (x + abs(x)) * 0.5
+
+
+def at_least(x: Any, floor: Any) -> Any:
+    """max(x, floor) for numbers or arrays."""
+    return floor + positive(x - floor)
+
+
+def at_most(x: Any, ceiling: Any) -> Any:
+    """min(x, ceiling) for numbers or arrays."""
+    return ceiling - positive(ceiling - x)
+
+
+def stochastic_round(x: Any, u: Any) -> Any:
+    """An integer count with mean ``x``: floor(x) plus one with chance frac(x)."""
+    return (x + u) // 1.0
+
+
+def per_hour(half_life_hours: float) -> float:
+    """The factor that a quantity with this half-life keeps after one hour."""
+    return 2.0 ** (-1.0 / half_life_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The behaviour parameters in the per-hour form the rules use (from ``cfg.behaviour``)."""
+
+    annoyance_keep: float
+    balance_keep: float
+    memory_keep: float
+    post_keep: float
+    first_hour_visibility: float
+    post_lifetime_hours: float
+    annoyance_gain: float
+    value_credit: float
+    reply_credit: float
+    ask_cost: float
+    credit_scale: float
+    sensitivity: float
+    like: float
+    comment: float
+    share: float
+    like_satiation: float
+    comment_satiation: float
+    act: float
+    churn: float
+    flooding: float
+    debt_factor: float
+    mutual_factor: float
+    youth_extra: float
+    youth_hours: float
+    mute_share: float
+
+    @classmethod
+    def from_config(cls, b: DictConfig) -> Rules:
+        post_half_life_hours = b.feed.post_half_life_minutes / 60.0
+        decay_rate = LN2 / post_half_life_hours  # per hour
+        post_keep = math.exp(-decay_rate)
+        return cls(
+            annoyance_keep=per_hour(b.annoyance.half_life_days * 24.0),
+            balance_keep=per_hour(b.reciprocity.half_life_days * 24.0),
+            memory_keep=per_hour(b.feed.memory_half_life_hours),
+            post_keep=post_keep,
+            # A post's visibility over its first hour, averaged: (1 - e^-r) / r.
+            first_hour_visibility=(1.0 - post_keep) / decay_rate,
+            post_lifetime_hours=1.0 / decay_rate,
+            annoyance_gain=b.annoyance.gain,
+            value_credit=b.reciprocity.value_credit,
+            reply_credit=b.reciprocity.reply_credit,
+            ask_cost=b.reciprocity.ask_cost,
+            credit_scale=b.reciprocity.credit_scale,
+            sensitivity=b.reciprocity.sensitivity,
+            like=b.engagement.like,
+            comment=b.engagement.comment,
+            share=b.engagement.share,
+            like_satiation=b.engagement.like_satiation,
+            comment_satiation=b.engagement.comment_satiation,
+            act=b.engagement.act,
+            churn=b.leaving.churn,
+            flooding=b.leaving.flooding,
+            debt_factor=b.leaving.debt_factor,
+            mutual_factor=b.leaving.mutual_factor,
+            youth_extra=b.leaving.youth_extra,
+            youth_hours=b.leaving.youth_days * 24.0,
+            mute_share=b.leaving.mute_share,
+        )
+
+
+# 1. Time passes -----------------------------------------------------------------------------
+
+def pass_time(f: Any, r: Rules) -> None:
+    """An hour goes by: annoyance fades, the balance erodes, memory fades.
+
+    The tie ages too; engines give ``f.age`` as hours since the tie began.
+    """
+    f.annoyance = f.annoyance * r.annoyance_keep
+    f.balance = f.balance * r.balance_keep
+    f.recent = f.recent * r.memory_keep
+
+
+# 2. Online or not ---------------------------------------------------------------------------
+
+def is_online(f: Any, rhythm_now: float, u: Any) -> Any:
+    """Online this hour? ``activity`` is the chance at an average hour (0 when inactive)."""
+    return u < f.activity * rhythm_now
+
+
+# 3.-8. An online hour -----------------------------------------------------------------------
+
+def credit(balance: Any, r: Rules) -> Any:
+    """The relationship as the follower feels it: from -1 (deep debt) to 1 (much goodwill)."""
+    return balance / (r.credit_scale + abs(balance))
+
+
+def read_feed(f: Any, fresh_values: float, fresh_asks: float, u_value: Any, u_ask: Any) -> tuple:
+    """Posts of the account the follower sees this hour: (value posts, asks)."""
+    feed = f.crowd + fresh_values + fresh_asks
+    readable = at_most(f.reads / feed, 1.0) * (1 - f.muted)
+    return (stochastic_round(fresh_values * readable, u_value),
+            stochastic_round(fresh_asks * readable, u_ask))
+
+
+def annoy(f: Any, r: Rules) -> None:
+    """Annoyance builds while the account's recent posts exceed what the follower tolerates."""
+    tolerated = f.tolerance * at_least(f.fair, 1.0)
+    f.annoyance = f.annoyance + r.annoyance_gain * positive(f.recent / tolerated - 1.0)
+
+
+def unfollow_hazard(f: Any, trust: Any, r: Rules) -> tuple:
+    """Hazard of leaving this online hour, and the share of it that flooding causes."""
+    youth = 1.0 + r.youth_extra * r.youth_hours / (r.youth_hours + f.age)
+    bond = r.mutual_factor ** f.mutual
+    flooding = r.flooding * f.annoyance
+    pressure = r.churn + flooding
+    hazard = pressure * youth * bond * r.debt_factor ** (-trust)
+    return hazard, flooding / (pressure + 1e-300)
+
+
+def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r: Rules) -> tuple:
+    """Everything an online follower does in an hour; updates ``f`` and returns the events.
+
+    Returns ``(seen_values, seen_asks, likes, comments, shares, actions, leaves, mutes,
+    flooding_part)``; ``leaves`` and ``mutes`` are 0/1, ``flooding_part`` is the share of the
+    hazard that annoyance caused (for attributing unfollows to flooding).
+    """
+    seen_values, seen_asks = read_feed(f, fresh_values, fresh_asks, u[0], u[1])
+    seen = seen_values + seen_asks
+    f.recent = f.recent + seen
+    annoy(f, r)
+    f.balance = f.balance + r.value_credit * seen_values - r.ask_cost * seen_asks
+
+    trust = credit(f.balance, r)
+    warmth = f.interest * (1.0 + r.sensitivity * trust)
+    likes = stochastic_round(seen * r.like * warmth / (1.0 + r.like_satiation * f.recent), u[2])
+    comments = stochastic_round(seen * r.comment * warmth / (1.0 + r.comment_satiation * f.recent), u[3])
+    shares = stochastic_round(seen * r.share * warmth, u[4])
+    actions = stochastic_round(seen_asks * r.act * warmth, u[5])
+
+    hazard, flooding_part = unfollow_hazard(f, trust, r)
+    leaves = u[6] < 1.0 - 2.0 ** (-hazard / LN2)
+    mutes = leaves * (u[7] < r.mute_share) * (1 - f.muted)
+    return (seen_values, seen_asks, likes, comments, shares, actions,
+            leaves * (1 - mutes), mutes, flooding_part)
+
+
+def acknowledge(f: Any, replies: Any, r: Rules) -> None:
+    """Replies from the account reach the follower: acknowledgement adds to the balance."""
+    f.balance = f.balance + r.reply_credit * replies
+    f.acknowledged = f.acknowledged + replies

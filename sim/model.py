@@ -1,0 +1,133 @@
+"""The audience model (agent engine): one account, its followers, one step per hour.
+
+An account with a posting strategy broadcasts to followers who have limited attention,
+get annoyed when flooded, keep a reciprocity balance with the account, engage, act on asks,
+and unfollow or mute. Shares bring the account to new people, some of whom follow.
+The followers' rules live in :mod:`sim.follower`; this module only schedules them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import hydra.utils
+import mesa
+from mesa.agent import AgentSet
+import numpy as np
+from omegaconf import DictConfig
+
+from sim.agents import Account, Follower
+from sim.audience import draw_traits, newcomer_state, rhythm, settled_state
+from sim.follower import Rules
+from sim.strategies import Strategy
+
+
+@dataclass
+class Tally:
+    """What happened in one hour, counted as it happens."""
+
+    online: int = 0
+    impressions: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    actions: int = 0
+    unfollows: int = 0
+    mutes: int = 0
+    follows: int = 0
+    replies_given: int = 0
+    flooding: float = 0.0  # expected unfollows caused by flooding (attributed by hazard share)
+
+    @property
+    def engagements(self) -> int:
+        return self.likes + self.comments + self.shares
+
+
+TALLIED = [f.name for f in fields(Tally) if f.name != "online"]
+
+
+class AudienceModel(mesa.Model):
+    """How an audience answers a posting strategy, hour by hour."""
+
+    def __init__(self, cfg: DictConfig, strategy: Strategy | None = None) -> None:
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.hours = cfg.days * 24
+        self.rules = Rules.from_config(cfg.behaviour)
+        self.rhythm = rhythm(cfg.audience)
+        self.growth = cfg.behaviour.growth
+        self.comment_window = cfg.behaviour.growth.comment_window_hours
+        self.tally = Tally()
+        self.last_tally: Tally | None = None
+        self.hour = -1
+        self.rhythm_now = self.rhythm[0]
+
+        strategy = strategy if strategy is not None else hydra.utils.instantiate(cfg.strategy)
+        self.account = Account(self, strategy)
+        self.active = AgentSet([], random=self.random)  # followers who ever log in
+        audience = cfg.audience
+        traits = draw_traits(audience, self.rules, self.rng, audience.size,
+                             active_share=1.0 - audience.inactive_share)
+        state = settled_state(traits, audience, self.rules, self.rng)
+        self._add_followers(traits, state, since=-state.pop("age"))
+        self.followers_start = self.follower_count
+
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "hour": "hour",
+            "followers": "follower_count",
+            **{name: _tally_reporter(name) for name in TALLIED},
+            "engagements": lambda m: m.tally.engagements,
+            "posts": lambda m: m.account.plan.value_posts + m.account.plan.asks,
+            "asks": lambda m: m.account.plan.asks,
+            "mean_annoyance": lambda m: _mean(m.active, "annoyance"),
+            "mean_balance": lambda m: _mean(m.active, "balance"),
+        })
+        strategy.start(self.hours)
+
+    @property
+    def follower_count(self) -> int:
+        return len(self.agents_by_type.get(Follower, ()))
+
+    def step(self) -> None:
+        """One hour: the account posts and replies, followers live their hour, newcomers join."""
+        self.hour += 1
+        self.rhythm_now = self.rhythm[self.hour % 24]
+        self.last_tally, self.tally = self.tally, Tally()
+        self.account.step()
+        self.active.shuffle_do("step")
+        self.tally.follows = self.welcome_newcomers()
+        self.account.engagements += self.tally.engagements
+        self.datacollector.collect(self)
+        if self.hour + 1 >= self.hours:
+            self.running = False
+
+    def welcome_newcomers(self) -> int:
+        """Shares reach non-followers, some of whom follow; others find the account anyway."""
+        g = self.growth
+        exposures = int(self.tally.shares * g.share_reach)
+        from_shares = int(self.rng.binomial(exposures, g.conversion)) if exposures else 0
+        discovered = int(self.rng.poisson(self.follower_count * g.discovery_per_day / 24.0))
+        n = from_shares + discovered
+        if n:
+            traits = draw_traits(self.cfg.audience, self.rules, self.rng, n, active_share=1.0)
+            state = newcomer_state(n)
+            state.pop("age")
+            self._add_followers(traits, state, since=np.full(n, float(self.hour)))
+        return n
+
+    def _add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
+        columns = {**traits, **state}
+        names = list(columns)
+        rows = zip(*(columns[k].tolist() for k in names), since.tolist())
+        for row in rows:
+            follower = Follower(self, since=row[-1], **dict(zip(names, row[:-1])))
+            if follower.activity > 0:
+                self.active.add(follower)
+
+
+def _tally_reporter(name: str):
+    return lambda m: getattr(m.tally, name)
+
+
+def _mean(agents: AgentSet, attribute: str) -> float:
+    return float(np.mean(agents.get(attribute))) if len(agents) else 0.0

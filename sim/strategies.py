@@ -1,0 +1,152 @@
+"""Posting strategies: each hour, what the account posts and how many people it answers.
+
+A strategy is a small class with a ``plan(view)`` method (Axelrod's style). It sees only what
+an account can see (:class:`AccountView`): the hour, its follower count, the engagement it got,
+the replies waiting for an answer. It returns a :class:`Plan`. Write your own by subclassing
+:class:`Strategy` in your own module and select it with
+``python -m sim strategy._target_=mymodule.MyStrategy``.
+
+Built-in strategies spend a budget given in their settings: ``posts_per_day`` value posts on
+average and ``asks`` asks over the whole run. ``steady`` and ``burst`` read both from the shared
+``budget`` settings, so they spend exactly the same, only at different times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAYTIME = range(8, 22)  # hours of the day a staffed account posts in
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the account does this hour."""
+
+    value_posts: int = 0
+    asks: int = 0
+    replies: int = 0
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What the account can see when it plans an hour."""
+
+    hour: int  # hours since the start, 0-based
+    hours: int  # length of the run in hours
+    followers: int
+    engagements: int  # likes, replies and shares so far
+    engagements_last_hour: int
+    comments_waiting: int  # replies to the account that wait for an answer
+
+    @property
+    def day(self) -> int:
+        return self.hour // 24
+
+    @property
+    def hour_of_day(self) -> int:
+        return self.hour % 24
+
+
+def spread(count: int, slots: list[int]) -> dict[int, int]:
+    """Place ``count`` posts as evenly as possible over the given hours: {hour: posts}."""
+    placed: dict[int, int] = {}
+    if count <= 0 or not slots:
+        return placed
+    step = len(slots) / count
+    for i in range(count):
+        hour = slots[int((i + 0.5) * step)]
+        placed[hour] = placed.get(hour, 0) + 1
+    return placed
+
+
+def daytime_hours(start: int, end: int) -> list[int]:
+    """The staffed hours in [start, end)."""
+    return [h for h in range(start, end) if h % 24 in DAYTIME]
+
+
+class Strategy:
+    """Base class. Subclasses override :meth:`plan`; :meth:`start` sees the run's length."""
+
+    def __init__(self, *, posts_per_day: float, asks: int, reply_share: float,
+                 reply_capacity: int) -> None:
+        self.posts_per_day = posts_per_day
+        self.asks = asks
+        self.reply_share = reply_share
+        self.reply_capacity = reply_capacity
+        self._reply_backlog = 0.0
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def start(self, hours: int) -> None:
+        """Called once before the first hour with the length of the run."""
+
+    def value_posts_total(self, hours: int) -> int:
+        return int(round(self.posts_per_day * hours / 24.0))
+
+    def answer(self, view: AccountView) -> int:
+        """Answer ``reply_share`` of the waiting replies, at most ``reply_capacity`` an hour."""
+        self._reply_backlog = min(self._reply_backlog + self.reply_share * view.comments_waiting,
+                                  float(view.comments_waiting))
+        n = min(int(self._reply_backlog), self.reply_capacity)
+        self._reply_backlog -= n
+        return n
+
+    def plan(self, view: AccountView) -> Plan:  # pragma: no cover - overridden
+        return Plan()
+
+
+class Steady(Strategy):
+    """Steady engagement: value posts and asks spread evenly over the day-time hours, and
+    answers to the people who reply."""
+
+    def start(self, hours: int) -> None:
+        slots = daytime_hours(0, hours)
+        self._values = spread(self.value_posts_total(hours), slots)
+        self._asks = spread(self.asks, slots)
+
+    def plan(self, view: AccountView) -> Plan:
+        return Plan(self._values.get(view.hour, 0), self._asks.get(view.hour, 0), self.answer(view))
+
+
+class Broadcast(Steady):
+    """Regular posts and asks like ``steady``, but never answers anyone."""
+
+    def answer(self, view: AccountView) -> int:
+        return 0
+
+
+class Silent(Strategy):
+    """Posts nothing, answers nobody: the baseline of doing nothing."""
+
+    def plan(self, view: AccountView) -> Plan:
+        return Plan()
+
+
+class Burst(Strategy):
+    """Dormant-then-burst: near-quiet for days, then the asks packed into a few hours.
+
+    A share ``quiet_share`` of the value posts keeps a thin cadence over the whole run; the
+    rest of the value posts and all the asks go out evenly within the burst window.
+    """
+
+    def __init__(self, *, quiet_share: float, burst_day: int, burst_hour: int,
+                 burst_hours: int, **budget) -> None:
+        super().__init__(**budget)
+        self.quiet_share = quiet_share
+        self.burst_start = burst_day * 24 + burst_hour
+        self.burst_end = self.burst_start + burst_hours
+
+    def start(self, hours: int) -> None:
+        total = self.value_posts_total(hours)
+        quiet = int(round(self.quiet_share * total))
+        window = list(range(self.burst_start, min(self.burst_end, hours)))
+        outside = [h for h in daytime_hours(0, hours) if not self.burst_start <= h < self.burst_end]
+        self._values = spread(quiet, outside)
+        for hour, n in spread(total - quiet, window).items():
+            self._values[hour] = self._values.get(hour, 0) + n
+        self._asks = spread(self.asks, window)
+
+    def plan(self, view: AccountView) -> Plan:
+        return Plan(self._values.get(view.hour, 0), self._asks.get(view.hour, 0), self.answer(view))

@@ -1,0 +1,77 @@
+"""The run's tables: the hourly time series, the one-row outcome, and writing files whole."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+
+import sim
+
+TIMESERIES_COLUMNS = [
+    "hour", "day", "followers", "follows", "unfollows", "mutes", "impressions", "engagements",
+    "likes", "comments", "shares", "replies_given", "posts", "asks", "actions",
+    "mean_annoyance", "mean_balance",
+]
+
+
+def timeseries(model) -> pd.DataFrame:
+    """One row per hour, from the model's DataCollector."""
+    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    df["day"] = df["hour"] // 24
+    return df[TIMESERIES_COLUMNS]
+
+
+def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy: str,
+            flooding: float) -> pd.DataFrame:
+    """One row: the settings that matter, the seed, the version, and what the run achieved."""
+    end = int(ts["followers"].iloc[-1]) if len(ts) else followers_start
+    unfollows = int(ts["unfollows"].sum())
+    row = {
+        "strategy": strategy,
+        "audience": cfg.audience.name,
+        "engine": cfg.engine,
+        "seed": cfg.seed,
+        "days": cfg.days,
+        "audience_size": cfg.audience.size,
+        "budget_posts_per_day": cfg.budget.posts_per_day,
+        "budget_asks": cfg.budget.asks,
+        "version": sim.__version__,
+        "followers_start": followers_start,
+        "followers_end": end,
+        "net_change_pct": 100.0 * (end - followers_start) / followers_start,
+        "follows": int(ts["follows"].sum()),
+        "unfollows": unfollows,
+        "mutes": int(ts["mutes"].sum()),
+        "impressions": int(ts["impressions"].sum()),
+        "engagements": int(ts["engagements"].sum()),
+        "comments": int(ts["comments"].sum()),
+        "replies_given": int(ts["replies_given"].sum()),
+        "actions": int(ts["actions"].sum()),
+        "posts": int(ts["posts"].sum()),
+        "asks": int(ts["asks"].sum()),
+        "peak_hourly_unfollows": int(ts["unfollows"].max()) if len(ts) else 0,
+        "flooding_share": flooding / unfollows if unfollows else 0.0,
+    }
+    return pd.DataFrame([row])
+
+
+def write_whole(path: Path, write: Callable[[str], None]) -> None:
+    """Write through ``write(tmp_path)`` to a temporary name, then rename: never half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    write_whole(path, lambda tmp: df.to_csv(tmp, index=False))
