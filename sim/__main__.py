@@ -11,14 +11,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import SettingError, register
+from sim.config import CONF_DIR, SettingError, register
 from sim.figure import save_figure
 from sim.run import StrategyError, simulate
 from sim.tables import write_csv, write_whole
-
-_HERE = Path(__file__).resolve().parent
-# Installed: the configs ship inside the package; from the source tree they sit beside it.
-CONF_DIR = _HERE / "conf" if (_HERE / "conf").is_dir() else _HERE.parent / "conf"
 
 register()
 

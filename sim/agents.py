@@ -51,10 +51,17 @@ class Follower(mesa.Agent):
         if leaves:
             tally.unfollows += 1
             tally.flooding += flooding
+            model.departed.append(self.tie())
             self.remove()
         elif mutes:
             tally.mutes += 1
             self.muted = 1
+
+    def tie(self) -> dict:
+        """The tie as a record, for the model's list of ties (who left, when, why)."""
+        return {"since": self.since, "mutual": self.mutual, "active": self.activity > 0,
+                "acknowledged": self.acknowledged, "muted": self.muted,
+                "crowd": self.crowd, "left": self.model.hour}
 
     def remove(self) -> None:
         self.model.active.discard(self)

@@ -45,7 +45,8 @@ def draw_traits(audience: DictConfig, rules: Rules, rng: np.random.Generator, n:
             / (1.0 - rules.memory_keep))
     k = audience.interest_spread
     interest = rng.beta(audience.interest * k, (1.0 - audience.interest) * k, n)
-    tolerance = _lognormal(rng, audience.tolerance, audience.tolerance_spread, n)
+    # Nobody minds an account that posts no more than an average followee: tolerance >= 1.
+    tolerance = 1.0 + _lognormal(rng, audience.tolerance - 1.0, audience.tolerance_spread, n)
     mutual = (rng.random(n) < audience.mutual_share).astype(np.int8)
     return {"activity": activity, "reads": reads, "crowd": crowd, "fair": fair,
             "interest": interest, "tolerance": tolerance, "mutual": mutual}
@@ -66,7 +67,7 @@ def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Ru
     recent = seen_per_hour / (1.0 - rules.memory_keep)
     balance = rules.value_credit * seen_per_hour / (1.0 - rules.balance_keep)
     tolerated = traits["tolerance"] * np.maximum(traits["fair"], 1.0)
-    growth = traits["activity"] * rules.annoyance_gain * np.maximum(recent / tolerated - 1.0, 0.0)
+    growth = rules.annoyance_gain * np.maximum(recent / tolerated - 1.0, 0.0) ** 2 / 24.0
     annoyance = growth / (1.0 - rules.annoyance_keep)
     age = rng.exponential(audience.history.tie_age_days * 24.0, n)
     return {"annoyance": annoyance, "balance": balance, "recent": recent, "age": age,

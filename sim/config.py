@@ -13,8 +13,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import MISSING, DictConfig, OmegaConf
+
+_HERE = Path(__file__).resolve().parent
+# Installed, the configs ship inside the package; in the source tree they sit beside it.
+CONF_DIR = _HERE / "conf" if (_HERE / "conf").is_dir() else _HERE.parent / "conf"
 
 ENGINES = ("agents",)
 
@@ -64,8 +72,8 @@ class AudienceConf:
     mutual_share: float = setting(**PROBABILITY, doc="ties the account follows back")
     interest: float = setting(0, 1, lo_open=True, doc="mean interest in the account's posts")
     interest_spread: float = setting(0, lo_open=True, doc="beta concentration of interest (higher: less spread)")
-    tolerance: float = setting(0, lo_open=True, doc="median feed share tolerated, in fair shares")
-    tolerance_spread: float = setting(0, 3, doc="log-normal sigma of tolerance")
+    tolerance: float = setting(1, lo_open=True, doc="median posts tolerated from the account, in fair shares (> 1)")
+    tolerance_spread: float = setting(0, 3, doc="log-normal sigma of tolerance minus one")
     attention: AttentionConf = field(default_factory=AttentionConf)
     history: HistoryConf = field(default_factory=HistoryConf)
 
@@ -80,7 +88,7 @@ class FeedConf:
 
 @dataclass
 class AnnoyanceConf:
-    gain: float = setting(0, doc="annoyance per online hour per fair share over tolerance")
+    gain: float = setting(0, doc="annoyance per day per (excess over tolerance) squared")
     half_life_days: float = setting(0, lo_open=True, doc="how slowly annoyance fades")
 
 
@@ -106,8 +114,8 @@ class EngagementConf:
 
 @dataclass
 class LeavingConf:
-    churn: float = setting(0, 1, doc="baseline unfollow hazard per online hour")
-    flooding: float = setting(0, doc="extra hazard per unit of annoyance")
+    churn: float = setting(0, 1, doc="baseline unfollow hazard per day, at zero interest")
+    flooding: float = setting(0, doc="extra hazard per day per unit of annoyance")
     debt_factor: float = setting(1, doc="hazard multiplier at full debt (its inverse at full credit)")
     mutual_factor: float = setting(0, 1, lo_open=True, doc="hazard multiplier on follow-back ties")
     youth_extra: float = setting(0, doc="extra hazard of a brand-new tie, relative")
@@ -250,5 +258,11 @@ def check(cfg: DictConfig) -> None:
                             f"ends at hour {end}, after the run ends.")
 
 
-def to_container(cfg: DictConfig) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True)
+def settings(*overrides: str) -> DictConfig:
+    """Compose the settings as ``python -m sim OVERRIDES`` would (for tests, notebooks, apps)."""
+    register()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    OmegaConf.set_readonly(cfg, False)
+    return cfg

@@ -14,17 +14,19 @@ Every hour, for every follower:
    follower sees none.
 4. **Annoyance.** When the account's posts in the follower's recent memory exceed what the
    follower tolerates from one account (their tolerance times the fair share of an average
-   followee, and never less than one post's worth), annoyance builds.
+   followee, and never less than one post's worth), annoyance builds with the square of the
+   excess: a little over is shrugged off, a flood is not.
 5. **Reciprocity.** Useful posts seen add to the balance, asks seen draw on it; replies from the
    account (acknowledgement) add to it when they arrive (:func:`acknowledge`). The balance sets
    the follower's *credit* with the account, between -1 (deep debt) and 1.
 6. **Engagement.** Each seen post may be liked, replied to or shared; the chances grow with
-   interest and credit and shrink with how many of the account's posts the follower saw lately.
+   interest and credit, and likes and replies shrink with how many of the account's posts the
+   follower saw before this hour (satiation).
 7. **Actions.** Each seen ask is acted on (call, sign, donate) with a chance that grows with
    interest and credit.
 8. **Unfollow or mute.** The follower leaves with a hazard that rises with annoyance and debt,
-   falls with the age of the tie and with credit, and is lower on follow-back ties. A share of
-   leavers mutes instead: still a follower, no longer sees the account.
+   falls with interest, with the age of the tie and with credit, and is lower on follow-back
+   ties. A share of leavers mutes instead: still a follower, no longer sees the account.
 
 The functions below take a follower ``f`` whose attributes are either numbers (one Mesa agent)
 or numpy arrays (many followers at once), and uniform random numbers ``u`` of the same shape.
@@ -171,17 +173,24 @@ def read_feed(f: Any, fresh_values: float, fresh_asks: float, u_value: Any, u_as
 def annoy(f: Any, r: Rules) -> None:
     """Annoyance builds while the account's recent posts exceed what the follower tolerates."""
     tolerated = f.tolerance * at_least(f.fair, 1.0)
-    f.annoyance = f.annoyance + r.annoyance_gain * positive(f.recent / tolerated - 1.0)
+    excess = positive(f.recent / tolerated - 1.0)
+    # Set per day and spread over online hours, like the hazard: time online is no grievance.
+    f.annoyance = f.annoyance + r.annoyance_gain * excess * excess / (24.0 * f.activity)
 
 
 def unfollow_hazard(f: Any, trust: Any, r: Rules) -> tuple:
-    """Hazard of leaving this online hour, and the share of it that flooding causes."""
+    """Hazard of leaving in this online hour, and the share of it that flooding causes.
+
+    The hazard is set per day and spread over the follower's online hours, so a heavy user
+    is not more likely to leave for spending more time online. Interest keeps people; the
+    tie's youth, one-way ties and debt make every pressure count more.
+    """
     youth = 1.0 + r.youth_extra * r.youth_hours / (r.youth_hours + f.age)
     bond = r.mutual_factor ** f.mutual
     flooding = r.flooding * f.annoyance
-    pressure = r.churn + flooding
-    hazard = pressure * youth * bond * r.debt_factor ** (-trust)
-    return hazard, flooding / (pressure + 1e-300)
+    pressure = r.churn * (1.0 - f.interest) + flooding
+    per_online_hour = youth * bond * r.debt_factor ** (-trust) / (24.0 * f.activity)
+    return pressure * per_online_hour, flooding / (pressure + 1e-300)
 
 
 def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r: Rules) -> tuple:
@@ -193,14 +202,15 @@ def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r:
     """
     seen_values, seen_asks = read_feed(f, fresh_values, fresh_asks, u[0], u[1])
     seen = seen_values + seen_asks
+    lately = f.recent  # the account's posts seen before this hour: they satiate
     f.recent = f.recent + seen
     annoy(f, r)
     f.balance = f.balance + r.value_credit * seen_values - r.ask_cost * seen_asks
 
     trust = credit(f.balance, r)
     warmth = f.interest * (1.0 + r.sensitivity * trust)
-    likes = stochastic_round(seen * r.like * warmth / (1.0 + r.like_satiation * f.recent), u[2])
-    comments = stochastic_round(seen * r.comment * warmth / (1.0 + r.comment_satiation * f.recent), u[3])
+    likes = stochastic_round(seen * r.like * warmth / (1.0 + r.like_satiation * lately), u[2])
+    comments = stochastic_round(seen * r.comment * warmth / (1.0 + r.comment_satiation * lately), u[3])
     shares = stochastic_round(seen * r.share * warmth, u[4])
     actions = stochastic_round(seen_asks * r.act * warmth, u[5])
 

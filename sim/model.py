@@ -14,6 +14,7 @@ import hydra.utils
 import mesa
 from mesa.agent import AgentSet
 import numpy as np
+import pandas as pd
 from omegaconf import DictConfig
 
 from sim.agents import Account, Follower
@@ -60,6 +61,7 @@ class AudienceModel(mesa.Model):
         self.tally = Tally()
         self.last_tally: Tally | None = None
         self.hour = -1
+        self.departed: list[dict] = []  # ties that ended, as Follower.tie() records
         self.rhythm_now = self.rhythm[0]
 
         strategy = strategy if strategy is not None else hydra.utils.instantiate(cfg.strategy)
@@ -100,6 +102,11 @@ class AudienceModel(mesa.Model):
         self.datacollector.collect(self)
         if self.hour + 1 >= self.hours:
             self.running = False
+
+    def ties(self) -> pd.DataFrame:
+        """Every tie of the run, current and ended: when it began, its kind, when it ended."""
+        current = [f.tie() | {"left": np.nan} for f in self.agents_by_type.get(Follower, ())]
+        return pd.DataFrame(self.departed + current)
 
     def welcome_newcomers(self) -> int:
         """Shares reach non-followers, some of whom follow; others find the account anyway."""

@@ -46,10 +46,13 @@ def make_strategy(cfg: DictConfig) -> Strategy:
     return strategy
 
 
-def simulate(cfg: DictConfig, progress: bool = False) -> Result:
-    """Validate the settings, run the model for ``cfg.days`` days and return its tables."""
+def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool = False) -> Result:
+    """Validate the settings, run the model for ``cfg.days`` days and return its tables.
+
+    ``strategy`` replaces ``cfg.strategy`` when given (a strategy object made in Python).
+    """
     check(cfg)
-    strategy = make_strategy(cfg)
+    strategy = strategy if strategy is not None else make_strategy(cfg)
     model = AudienceModel(cfg, strategy)
     show = progress and sys.stderr.isatty()
     with tqdm(total=cfg.days, unit="day", desc="simulating", disable=not show, leave=False) as bar:
