@@ -110,6 +110,7 @@ class EngagementConf:
     like_satiation: float = setting(0, doc="how much recent posts of the account damp likes")
     comment_satiation: float = setting(0, doc="how much recent posts of the account damp replies")
     act: float = setting(**PROBABILITY, doc="chance to act on a seen ask at full credit")
+    act_satiation: float = setting(0, doc="how much recent posts of the account damp actions")
 
 
 @dataclass

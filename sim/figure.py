@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sim.tables import write_whole  # noqa: E402
 
@@ -42,6 +43,7 @@ def plot_run(ts: pd.DataFrame, title: str) -> plt.Figure:
     ax.bar(days, ts["mutes"], width=1 / 24, bottom=ts["unfollows"], color="tab:orange",
            label="mutes")
     ax.set_ylabel("per hour")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", frameon=False)
     ax = axes[2]
     daily = ts.groupby("day")[["engagements", "actions"]].sum()

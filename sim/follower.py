@@ -21,9 +21,10 @@ Every hour, for every follower:
    the follower's *credit* with the account, between -1 (deep debt) and 1.
 6. **Engagement.** Each seen post may be liked, replied to or shared; the chances grow with
    interest and credit, and likes and replies shrink with how many of the account's posts the
-   follower saw before this hour (satiation).
+   follower saw lately, this hour's included (satiation).
 7. **Actions.** Each seen ask is acted on (call, sign, donate) with a chance that grows with
-   interest and credit.
+   interest and credit and shrinks with the account's posts seen lately: the tenth ask in an
+   hour moves less than the first.
 8. **Unfollow or mute.** The follower leaves with a hazard that rises with annoyance and debt,
    falls with interest, with the age of the tie and with credit, and is lower on follow-back
    ties. A share of leavers mutes instead: still a follower, no longer sees the account.
@@ -93,6 +94,7 @@ class Rules:
     like_satiation: float
     comment_satiation: float
     act: float
+    act_satiation: float
     churn: float
     flooding: float
     debt_factor: float
@@ -126,6 +128,7 @@ class Rules:
             like_satiation=b.engagement.like_satiation,
             comment_satiation=b.engagement.comment_satiation,
             act=b.engagement.act,
+            act_satiation=b.engagement.act_satiation,
             churn=b.leaving.churn,
             flooding=b.leaving.flooding,
             debt_factor=b.leaving.debt_factor,
@@ -202,7 +205,8 @@ def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r:
     """
     seen_values, seen_asks = read_feed(f, fresh_values, fresh_asks, u[0], u[1])
     seen = seen_values + seen_asks
-    lately = f.recent  # the account's posts seen before this hour: they satiate
+    # Satiation: the account's posts seen before, plus on average half of this hour's others.
+    lately = f.recent + 0.5 * positive(seen - 1.0)
     f.recent = f.recent + seen
     annoy(f, r)
     f.balance = f.balance + r.value_credit * seen_values - r.ask_cost * seen_asks
@@ -212,7 +216,7 @@ def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r:
     likes = stochastic_round(seen * r.like * warmth / (1.0 + r.like_satiation * lately), u[2])
     comments = stochastic_round(seen * r.comment * warmth / (1.0 + r.comment_satiation * lately), u[3])
     shares = stochastic_round(seen * r.share * warmth, u[4])
-    actions = stochastic_round(seen_asks * r.act * warmth, u[5])
+    actions = stochastic_round(seen_asks * r.act * warmth / (1.0 + r.act_satiation * lately), u[5])
 
     hazard, flooding_part = unfollow_hazard(f, trust, r)
     leaves = u[6] < 1.0 - 2.0 ** (-hazard / LN2)
