@@ -29,9 +29,13 @@ def _give_up(message: str, out_dir: Path) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    # A built-in strategy is named by its config (obama_2011, not burst); a user's by its class.
+    chosen = hydra_cfg.runtime.choices.get("strategy")
+    built_in = str(cfg.strategy.get("_target_", "")).startswith("sim.strategies.")
     try:
-        result = simulate(cfg, progress=True)
+        result = simulate(cfg, progress=True, label=chosen if built_in else None)
     except (SettingError, StrategyError) as e:
         _give_up(str(e), out_dir)
         return

@@ -67,7 +67,8 @@ def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Ru
     recent = seen_per_hour / (1.0 - rules.memory_keep)
     balance = rules.value_credit * seen_per_hour / (1.0 - rules.balance_keep)
     tolerated = traits["tolerance"] * np.maximum(traits["fair"], 1.0)
-    growth = rules.annoyance_gain * np.maximum(recent / tolerated - 1.0, 0.0) ** 2 / 24.0
+    excess = np.maximum(recent / tolerated - 1.0, 0.0)
+    growth = rules.annoyance_gain * excess ** rules.annoyance_convexity / 24.0
     annoyance = growth / (1.0 - rules.annoyance_keep)
     age = rng.exponential(audience.history.tie_age_days * 24.0, n)
     return {"annoyance": annoyance, "balance": balance, "recent": recent, "age": age,

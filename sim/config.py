@@ -88,7 +88,8 @@ class FeedConf:
 
 @dataclass
 class AnnoyanceConf:
-    gain: float = setting(0, doc="annoyance per day per (excess over tolerance) squared")
+    gain: float = setting(0, doc="annoyance per day at an excess of one tolerated load")
+    convexity: float = setting(1, 4, doc="power of the excess over tolerance: 1 linear, 2 square")
     half_life_days: float = setting(0, lo_open=True, doc="how slowly annoyance fades")
 
 

@@ -14,8 +14,8 @@ Every hour, for every follower:
    follower sees none.
 4. **Annoyance.** When the account's posts in the follower's recent memory exceed what the
    follower tolerates from one account (their tolerance times the fair share of an average
-   followee, and never less than one post's worth), annoyance builds with the square of the
-   excess: a little over is shrugged off, a flood is not.
+   followee, and never less than one post's worth), annoyance builds with a power (by default
+   the square) of the excess: a little over is shrugged off, a flood is not.
 5. **Reciprocity.** Useful posts seen add to the balance, asks seen draw on it; replies from the
    account (acknowledgement) add to it when they arrive (:func:`acknowledge`). The balance sets
    the follower's *credit* with the account, between -1 (deep debt) and 1.
@@ -83,6 +83,7 @@ class Rules:
     first_hour_visibility: float
     post_lifetime_hours: float
     annoyance_gain: float
+    annoyance_convexity: float
     value_credit: float
     reply_credit: float
     ask_cost: float
@@ -117,6 +118,7 @@ class Rules:
             first_hour_visibility=(1.0 - post_keep) / decay_rate,
             post_lifetime_hours=1.0 / decay_rate,
             annoyance_gain=b.annoyance.gain,
+            annoyance_convexity=b.annoyance.convexity,
             value_credit=b.reciprocity.value_credit,
             reply_credit=b.reciprocity.reply_credit,
             ask_cost=b.reciprocity.ask_cost,
@@ -178,7 +180,7 @@ def annoy(f: Any, r: Rules) -> None:
     tolerated = f.tolerance * at_least(f.fair, 1.0)
     excess = positive(f.recent / tolerated - 1.0)
     # Set per day and spread over online hours, like the hazard: time online is no grievance.
-    f.annoyance = f.annoyance + r.annoyance_gain * excess * excess / (24.0 * f.activity)
+    f.annoyance = f.annoyance + r.annoyance_gain * excess ** r.annoyance_convexity / (24.0 * f.activity)
 
 
 def unfollow_hazard(f: Any, trust: Any, r: Rules) -> tuple:

@@ -46,10 +46,12 @@ def make_strategy(cfg: DictConfig) -> Strategy:
     return strategy
 
 
-def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool = False) -> Result:
+def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool = False,
+             label: str | None = None) -> Result:
     """Validate the settings, run the model for ``cfg.days`` days and return its tables.
 
-    ``strategy`` replaces ``cfg.strategy`` when given (a strategy object made in Python).
+    ``strategy`` replaces ``cfg.strategy`` when given (a strategy object made in Python);
+    ``label`` names the strategy in the outcome (default: its class name, lower case).
     """
     check(cfg)
     strategy = strategy if strategy is not None else make_strategy(cfg)
@@ -67,5 +69,5 @@ def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool =
                 bar.update(1)
     ts = timeseries(model)
     flooding = float(sum(model.datacollector.model_vars["flooding"]))
-    out = outcome(ts, cfg, model.followers_start, strategy.name.lower(), flooding)
+    out = outcome(ts, cfg, model.followers_start, label or strategy.name.lower(), flooding)
     return Result(model, ts, out)

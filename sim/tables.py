@@ -38,8 +38,9 @@ def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy: s
         "seed": cfg.seed,
         "days": cfg.days,
         "audience_size": cfg.audience.size,
-        "budget_posts_per_day": cfg.budget.posts_per_day,
-        "budget_asks": cfg.budget.asks,
+        "posts_per_day": cfg.strategy.posts_per_day,
+        "asks_budget": cfg.strategy.asks,
+        "reply_share": cfg.strategy.reply_share,
         "version": sim.__version__,
         "followers_start": followers_start,
         "followers_end": end,
@@ -67,6 +68,9 @@ def write_whole(path: Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
