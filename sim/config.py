@@ -190,10 +190,11 @@ def register() -> None:
     """Store the schemas so that the YAML files can start from them (Hydra's pattern 5.1)."""
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=Config)
-    cs.store(group="audience", name="audience_schema", node=AudienceConf)
-    cs.store(group="behaviour", name="behaviour_schema", node=BehaviourConf)
-    cs.store(group="strategy", name="strategy_schema", node=StrategyConf)
-    cs.store(group="strategy", name="burst_schema", node=BurstConf)
+    # Kept out of the user's groups; YAML files start from them with /schema/NAME@_here_.
+    cs.store(group="schema", name="audience", node=AudienceConf)
+    cs.store(group="schema", name="behaviour", node=BehaviourConf)
+    cs.store(group="schema", name="strategy", node=StrategyConf)
+    cs.store(group="schema", name="burst", node=BurstConf)
 
 
 # --- range checks ---------------------------------------------------------------------------
