@@ -13,7 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, SettingError, register
 from sim.figure import save_figure
-from sim.run import StrategyError, simulate
+from sim.run import simulate
+from sim.strategies import StrategyError
 from sim.tables import write_csv, write_whole
 
 register()

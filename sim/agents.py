@@ -11,7 +11,7 @@ import mesa
 
 from sim.follower import (DRAWS_PER_ONLINE_HOUR, acknowledge, is_online, pass_time,
                           spend_online_hour)
-from sim.strategies import AccountView, Plan, Strategy
+from sim.strategies import AccountView, Plan, Strategy, checked_plan
 
 
 class Follower(mesa.Agent):
@@ -115,15 +115,3 @@ class Account(mesa.Agent):
             given += 1
         return given
 
-
-def checked_plan(plan: object, strategy: Strategy) -> Plan:
-    """A strategy's plan, or a clear error naming the strategy when it is malformed."""
-    if not isinstance(plan, Plan):
-        raise TypeError(f"strategy {strategy.name}.plan() returned {plan!r}; it must return a "
-                        f"sim.Plan(value_posts=..., asks=..., replies=...)")
-    for name in ("value_posts", "asks", "replies"):
-        value = getattr(plan, name)
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(f"strategy {strategy.name} planned {name}={value!r}; "
-                             f"it must be a whole number >= 0")
-    return plan

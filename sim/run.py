@@ -17,10 +17,6 @@ from sim.strategies import Strategy
 from sim.tables import outcome, timeseries
 
 
-class StrategyError(RuntimeError):
-    """A strategy misbehaved during the run (a malformed plan)."""
-
-
 @dataclass
 class Result:
     model: AudienceModel
@@ -59,12 +55,7 @@ def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool =
     show = progress and sys.stderr.isatty()
     with tqdm(total=cfg.days, unit="day", desc="simulating", disable=not show, leave=False) as bar:
         while model.running:
-            try:
-                model.step()
-            except (TypeError, ValueError) as e:
-                if "strategy" in str(e):
-                    raise StrategyError(str(e)) from None
-                raise
+            model.step()
             if model.hour % 24 == 23:
                 bar.update(1)
     ts = timeseries(model)

@@ -13,6 +13,7 @@ average and ``asks`` asks over the whole run. ``steady`` and ``burst`` read both
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 DAYTIME = range(8, 22)  # hours of the day a staffed account posts in
@@ -64,6 +65,10 @@ def daytime_hours(start: int, end: int) -> list[int]:
     return [h for h in range(start, end) if h % 24 in DAYTIME]
 
 
+class StrategyError(RuntimeError):
+    """A strategy returned something that is not a plan the account can carry out."""
+
+
 class Strategy:
     """Base class. Subclasses override :meth:`plan`; :meth:`start` sees the run's length."""
 
@@ -93,21 +98,32 @@ class Strategy:
         self._reply_backlog -= n
         return n
 
-    def plan(self, view: AccountView) -> Plan:  # pragma: no cover - overridden
+    def plan(self, view: AccountView) -> Plan:
+        """What to do this hour; the base class does nothing."""
         return Plan()
 
 
-class Steady(Strategy):
+class Scheduled(Strategy):
+    """A strategy that lays out its posts when the run starts (``start`` fills the
+    ``values`` and ``asks`` schedules, {hour: posts}) and answers replies as it goes."""
+
+    def start(self, hours: int) -> None:
+        self.values: dict[int, int] = {}
+        self.asks_at: dict[int, int] = {}
+
+    def plan(self, view: AccountView) -> Plan:
+        return Plan(self.values.get(view.hour, 0), self.asks_at.get(view.hour, 0),
+                    self.answer(view))
+
+
+class Steady(Scheduled):
     """Steady engagement: value posts and asks spread evenly over the day-time hours, and
     answers to the people who reply."""
 
     def start(self, hours: int) -> None:
         slots = daytime_hours(0, hours)
-        self._values = spread(self.value_posts_total(hours), slots)
-        self._asks = spread(self.asks, slots)
-
-    def plan(self, view: AccountView) -> Plan:
-        return Plan(self._values.get(view.hour, 0), self._asks.get(view.hour, 0), self.answer(view))
+        self.values = spread(self.value_posts_total(hours), slots)
+        self.asks_at = spread(self.asks, slots)
 
 
 class Broadcast(Steady):
@@ -120,11 +136,8 @@ class Broadcast(Steady):
 class Silent(Strategy):
     """Posts nothing, answers nobody: the baseline of doing nothing."""
 
-    def plan(self, view: AccountView) -> Plan:
-        return Plan()
 
-
-class Burst(Strategy):
+class Burst(Scheduled):
     """Dormant-then-burst: near-quiet for days, then the asks packed into a few hours.
 
     A share ``quiet_share`` of the value posts keeps a thin cadence over the whole run; the
@@ -143,10 +156,20 @@ class Burst(Strategy):
         quiet = int(round(self.quiet_share * total))
         window = list(range(self.burst_start, min(self.burst_end, hours)))
         outside = [h for h in daytime_hours(0, hours) if not self.burst_start <= h < self.burst_end]
-        self._values = spread(quiet, outside)
+        self.values = spread(quiet, outside)
         for hour, n in spread(total - quiet, window).items():
-            self._values[hour] = self._values.get(hour, 0) + n
-        self._asks = spread(self.asks, window)
+            self.values[hour] = self.values.get(hour, 0) + n
+        self.asks_at = spread(self.asks, window)
 
-    def plan(self, view: AccountView) -> Plan:
-        return Plan(self._values.get(view.hour, 0), self._asks.get(view.hour, 0), self.answer(view))
+
+def checked_plan(plan: object, strategy: Strategy) -> Plan:
+    """A strategy's plan, or a :class:`StrategyError` naming the strategy when malformed."""
+    if not isinstance(plan, Plan):
+        raise StrategyError(f"strategy {strategy.name}.plan() returned {plan!r}; it must return "
+                            f"a sim.Plan(value_posts=..., asks=..., replies=...)")
+    for name in ("value_posts", "asks", "replies"):
+        value = getattr(plan, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise StrategyError(f"strategy {strategy.name} planned {name}={value!r}; "
+                                f"it must be a whole number >= 0")
+    return plan

@@ -9,7 +9,8 @@ import pytest
 
 from sim import AccountView, Plan, Strategy
 from sim.config import settings
-from sim.run import StrategyError, simulate
+from sim.run import simulate
+from sim.strategies import StrategyError
 
 SMALL = ("audience.size=1500", "days=12", "budget.asks=30")
 BURST = ("strategy=burst", "strategy.burst_day=8") + SMALL
