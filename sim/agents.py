@@ -87,7 +87,8 @@ class Account(mesa.Agent):
         return AccountView(hour=model.hour, hours=model.hours, followers=model.follower_count,
                            engagements=self.engagements,
                            engagements_last_hour=last.engagements if last else 0,
-                           comments_waiting=len(self.waiting))
+                           comments_waiting=len(self.waiting),
+                           comments_new=self._arrived_last_hour())
 
     def step(self) -> None:
         model = self.model
@@ -98,6 +99,14 @@ class Account(mesa.Agent):
         self.fresh_values = self.fresh_values * r.post_keep + plan.value_posts * r.first_hour_visibility
         self.fresh_asks = self.fresh_asks * r.post_keep + plan.asks * r.first_hour_visibility
         model.tally.replies_given += self.reply(plan.replies)
+
+    def _arrived_last_hour(self) -> int:
+        last, n = self.model.hour - 1, 0
+        for hour, _ in reversed(self.waiting):
+            if hour < last:
+                break
+            n += 1
+        return n
 
     def _forget_old_comments(self) -> None:
         oldest = self.model.hour - self.model.comment_window

@@ -38,6 +38,7 @@ class AccountView:
     engagements: int  # likes, replies and shares so far
     engagements_last_hour: int
     comments_waiting: int  # replies to the account that wait for an answer
+    comments_new: int  # of those, the ones that arrived in the last hour
 
     @property
     def day(self) -> int:
@@ -91,8 +92,9 @@ class Strategy:
         return int(round(self.posts_per_day * hours / 24.0))
 
     def answer(self, view: AccountView) -> int:
-        """Answer ``reply_share`` of the waiting replies, at most ``reply_capacity`` an hour."""
-        self._reply_backlog = min(self._reply_backlog + self.reply_share * view.comments_waiting,
+        """Answer ``reply_share`` of the replies that come in, at most ``reply_capacity`` an
+        hour; what capacity leaves over waits (and is dropped once it is too old)."""
+        self._reply_backlog = min(self._reply_backlog + self.reply_share * view.comments_new,
                                   float(view.comments_waiting))
         n = min(int(self._reply_backlog), self.reply_capacity)
         self._reply_backlog -= n
