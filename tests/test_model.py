@@ -48,6 +48,12 @@ def test_broadcast_never_replies_and_silent_never_posts(run):
     assert total(silent, "posts") == total(silent, "impressions") == 0
 
 
+def test_steady_answers_its_share_of_the_replies_it_gets(run):
+    r = run("strategy=steady", *SMALL, "strategy.reply_share=0.5")
+    comments, answered = total(r, "comments"), total(r, "replies_given")
+    assert comments > 10 and 0.35 * comments <= answered <= 0.65 * comments
+
+
 def test_the_timeseries_has_one_row_an_hour_and_followers_add_up(run):
     r = run("strategy=steady", *SMALL)
     ts = r.timeseries
