@@ -58,7 +58,7 @@ def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Ru
 
     Each quantity is the fixed point of its hourly rule under the average exposure:
     memory and balance at their steady level, annoyance at the level where its growth and
-    fading balance, tie ages exponential (a steadily growing audience).
+    fading balance, tie ages exponential (ties ending at a steady rate, whatever their age).
     """
     n = len(traits["activity"])
     usual_share = np.minimum(traits["reads"] / traits["crowd"], 1.0)

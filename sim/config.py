@@ -105,12 +105,12 @@ class ReciprocityConf:
 
 @dataclass
 class EngagementConf:
-    like: float = setting(**PROBABILITY, doc="chance to like a seen post at full interest")
+    like: float = setting(**PROBABILITY, doc="chance to like a seen post, at full interest and no credit")
     comment: float = setting(**PROBABILITY, doc="chance to reply to a seen post")
     share: float = setting(**PROBABILITY, doc="chance to share a seen post")
     like_satiation: float = setting(0, doc="how much recent posts of the account damp likes")
     comment_satiation: float = setting(0, doc="how much recent posts of the account damp replies")
-    act: float = setting(**PROBABILITY, doc="chance to act on a seen ask at full credit")
+    act: float = setting(**PROBABILITY, doc="chance to act on a seen ask, at full interest and no credit")
     act_satiation: float = setting(0, doc="how much recent posts of the account damp actions")
 
 
@@ -153,7 +153,7 @@ class StrategyConf:
     _target_: str = MISSING
     posts_per_day: float = setting(0, doc="useful (value) posts per day, on average")
     asks: int = setting(0, doc="asks (calls to action) over the whole run")
-    reply_share: float = setting(**PROBABILITY, doc="share of replies to the account it answers")
+    reply_share: float = setting(**PROBABILITY, doc="share of the followers who reply that it answers")
     reply_capacity: int = setting(0, doc="most replies the account gives in an hour")
 
 

@@ -9,9 +9,10 @@ Every hour, for every follower:
    the daily rhythm. Inactive followers never are. Offline, nothing else happens.
 3. **Reading the feed.** Online, the follower reads a limited number of posts (their attention
    budget). The feed holds the fresh posts of all the other accounts they follow (the crowd)
-   and the account's fresh posts; a post's visibility decays fast with its age. The follower
-   sees the account's posts in proportion to the share of the feed they can read. A muted
-   follower sees none.
+   and the account's fresh posts, each weighted by its visibility, which decays fast with the
+   post's age. The follower sees the share of the account's fresh posts that the budget
+   covers; someone online for several hours in a row meets a post again while it is still
+   visible. A muted follower sees none.
 4. **Annoyance.** When the account's posts in the follower's recent memory exceed what the
    follower tolerates from one account (their tolerance times the fair share of an average
    followee, and never less than one post's worth), annoyance builds with a power (by default
