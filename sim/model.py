@@ -52,6 +52,11 @@ class AudienceModel(mesa.Model):
 
     def __init__(self, cfg: DictConfig, strategy: Strategy | None = None) -> None:
         super().__init__(rng=cfg.seed)
+        # Newcomers draw from their own streams, so that two strategies run on the same seed
+        # meet the same arrivals (common random numbers: comparisons get sharper).
+        arrivals, newcomers = np.random.SeedSequence(cfg.seed).spawn(2)
+        self.arrival_rng = np.random.default_rng(arrivals)
+        self.newcomer_rng = np.random.default_rng(newcomers)
         self.cfg = cfg
         self.hours = cfg.days * 24
         self.rules = Rules.from_config(cfg.behaviour)
@@ -112,11 +117,12 @@ class AudienceModel(mesa.Model):
         """Shares reach non-followers, some of whom follow; others find the account anyway."""
         g = self.growth
         exposures = int(self.tally.shares * g.share_reach)
-        from_shares = int(self.rng.binomial(exposures, g.conversion)) if exposures else 0
-        discovered = int(self.rng.poisson(self.follower_count * g.discovery_per_day / 24.0))
+        from_shares = int(self.arrival_rng.binomial(exposures, g.conversion)) if exposures else 0
+        discovered = int(self.arrival_rng.poisson(self.follower_count * g.discovery_per_day / 24.0))
         n = from_shares + discovered
         if n:
-            traits = draw_traits(self.cfg.audience, self.rules, self.rng, n, active_share=1.0)
+            traits = draw_traits(self.cfg.audience, self.rules, self.newcomer_rng, n,
+                                 active_share=1.0)
             state = newcomer_state(n)
             state.pop("age")
             self._add_followers(traits, state, since=np.full(n, float(self.hour)))
