@@ -10,7 +10,7 @@ from collections import deque
 import mesa
 
 from sim.follower import (DRAWS_PER_ONLINE_HOUR, acknowledge, is_online, pass_time,
-                          spend_online_hour)
+                          post_visibility, spend_online_hour)
 from sim.strategies import AccountView, Plan, Strategy, checked_plan
 
 
@@ -34,28 +34,19 @@ class Follower(mesa.Agent):
         rand = self.random.random
         if not is_online(self, model.rhythm_now, rand()):
             return
-        u = [rand() for _ in range(DRAWS_PER_ONLINE_HOUR)]
         account = model.account
-        (seen_values, seen_asks, likes, comments, shares, actions, leaves, mutes,
-         flooding) = spend_online_hour(self, account.fresh_values, account.fresh_asks, u, rules)
-        tally = model.tally
-        tally.online += 1
-        if seen_values or seen_asks:
-            tally.impressions += seen_values + seen_asks
-            tally.likes += likes
-            tally.comments += comments
-            tally.shares += shares
-            tally.actions += actions
-            if comments:
+        hour = spend_online_hour(self, account.fresh_values, account.fresh_asks,
+                                 [rand() for _ in range(DRAWS_PER_ONLINE_HOUR)], rules)
+        if hour.seen_values or hour.seen_asks:
+            model.tally.record(hour)
+            if hour.comments:
                 account.waiting.append((model.hour, self))
-        if leaves:
-            tally.unfollows += 1
-            tally.flooding += flooding
+        if hour.unfollows:
+            model.tally.unfollowed(hour.flooding_part)
             model.departed.append(self.tie())
             self.remove()
-        elif mutes:
-            tally.mutes += 1
-            self.muted = 1
+        elif hour.mutes:
+            model.tally.mutes += 1
 
     def tie(self) -> dict:
         """The tie as a record, for the model's list of ties (who left, when, why)."""
@@ -86,7 +77,7 @@ class Account(mesa.Agent):
         last = model.last_tally
         return AccountView(hour=model.hour, hours=model.hours, followers=model.follower_count,
                            engagements=self.engagements,
-                           engagements_last_hour=last.engagements if last else 0,
+                           engagements_last_hour=last.engagements,
                            comments_waiting=len(self.waiting),
                            comments_new=self._arrived_last_hour())
 
@@ -95,9 +86,8 @@ class Account(mesa.Agent):
         self._forget_old_comments()
         plan = checked_plan(self.strategy.plan(self.view()), self.strategy)
         self.plan = plan
-        r = model.rules
-        self.fresh_values = self.fresh_values * r.post_keep + plan.value_posts * r.first_hour_visibility
-        self.fresh_asks = self.fresh_asks * r.post_keep + plan.asks * r.first_hour_visibility
+        self.fresh_values = post_visibility(self.fresh_values, plan.value_posts, model.rules)
+        self.fresh_asks = post_visibility(self.fresh_asks, plan.asks, model.rules)
         model.tally.replies_given += self.reply(plan.replies)
 
     def _arrived_last_hour(self) -> int:

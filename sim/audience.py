@@ -8,10 +8,12 @@ The result is a structure of arrays; the agent engine makes one Mesa agent per r
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from omegaconf import DictConfig
 
-from sim.follower import Rules
+from sim.follower import Rules, annoyance_growth
 
 TRAITS = ("activity", "reads", "crowd", "fair", "interest", "tolerance", "mutual")
 STATE = ("annoyance", "balance", "recent", "age", "muted", "acknowledged")
@@ -66,17 +68,16 @@ def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Ru
                      * rules.post_lifetime_hours)
     recent = seen_per_hour / (1.0 - rules.memory_keep)
     balance = rules.value_credit * seen_per_hour / (1.0 - rules.balance_keep)
-    tolerated = traits["tolerance"] * np.maximum(traits["fair"], 1.0)
-    excess = np.maximum(recent / tolerated - 1.0, 0.0)
-    growth = rules.annoyance_gain * excess ** rules.annoyance_convexity / 24.0
-    annoyance = growth / (1.0 - rules.annoyance_keep)
+    follower = SimpleNamespace(**traits)
+    # Growth per online hour is a day's growth / (24 * activity); online with chance activity.
+    growth_per_hour = annoyance_growth(follower, recent, rules) / 24.0
+    annoyance = growth_per_hour / (1.0 - rules.annoyance_keep)
     age = rng.exponential(audience.history.tie_age_days * 24.0, n)
     return {"annoyance": annoyance, "balance": balance, "recent": recent, "age": age,
             "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}
 
 
 def newcomer_state(n: int) -> dict[str, np.ndarray]:
-    """New ties start fragile: no history, no credit, age zero."""
-    zeros = np.zeros(n)
-    return {"annoyance": zeros, "balance": zeros, "recent": zeros, "age": zeros,
+    """New ties start fragile: no history, no credit (they join at age zero)."""
+    return {"annoyance": np.zeros(n), "balance": np.zeros(n), "recent": np.zeros(n),
             "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}

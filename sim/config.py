@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -32,10 +32,10 @@ class SettingError(ValueError):
 
 
 def setting(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
-            choices: tuple[str, ...] | None = None, doc: str = "") -> Any:
+            hi_open: bool = False, choices: tuple[str, ...] | None = None, doc: str = "") -> Any:
     """A field with no default (YAML carries the value) and its allowed range."""
     return field(default=MISSING, metadata={"lo": lo, "hi": hi, "lo_open": lo_open,
-                                            "choices": choices, "doc": doc})
+                                            "hi_open": hi_open, "choices": choices, "doc": doc})
 
 
 PROBABILITY = {"lo": 0.0, "hi": 1.0}
@@ -70,7 +70,8 @@ class AudienceConf:
     size: int = setting(1, doc="followers at the start")
     inactive_share: float = setting(**PROBABILITY, doc="followers who never log in")
     mutual_share: float = setting(**PROBABILITY, doc="ties the account follows back")
-    interest: float = setting(0, 1, lo_open=True, doc="mean interest in the account's posts")
+    interest: float = setting(0, 1, lo_open=True, hi_open=True,
+                              doc="mean interest in the account's posts")
     interest_spread: float = setting(0, lo_open=True, doc="beta concentration of interest (higher: less spread)")
     tolerance: float = setting(1, lo_open=True, doc="median posts tolerated from the account, in fair shares (> 1)")
     tolerance_spread: float = setting(0, 3, doc="log-normal sigma of tolerance minus one")
@@ -82,15 +83,16 @@ class AudienceConf:
 
 @dataclass
 class FeedConf:
-    post_half_life_minutes: float = setting(0, lo_open=True, doc="half-life of a post's visibility")
-    memory_half_life_hours: float = setting(0, lo_open=True, doc="how long a follower remembers seeing the account")
+    post_half_life_minutes: float = setting(0, 10_000, lo_open=True, doc="half-life of a post's visibility")
+    memory_half_life_hours: float = setting(0, 10_000, lo_open=True,
+                                            doc="how long a follower remembers seeing the account")
 
 
 @dataclass
 class AnnoyanceConf:
     gain: float = setting(0, doc="annoyance per day at an excess of one tolerated load")
     convexity: float = setting(1, 4, doc="power of the excess over tolerance: 1 linear, 2 square")
-    half_life_days: float = setting(0, lo_open=True, doc="how slowly annoyance fades")
+    half_life_days: float = setting(0, 3650, lo_open=True, doc="how slowly annoyance fades")
 
 
 @dataclass
@@ -98,7 +100,7 @@ class ReciprocityConf:
     value_credit: float = setting(0, doc="balance gained per useful post seen")
     reply_credit: float = setting(0, doc="balance gained per reply received")
     ask_cost: float = setting(0, doc="balance spent per ask seen")
-    half_life_days: float = setting(0, lo_open=True, doc="how fast the balance erodes in silence")
+    half_life_days: float = setting(0, 3650, lo_open=True, doc="how fast the balance erodes in silence")
     credit_scale: float = setting(0, lo_open=True, doc="balance at which credit is half its maximum")
     sensitivity: float = setting(0, 1, doc="how strongly credit scales engagement and actions")
 
@@ -127,7 +129,7 @@ class LeavingConf:
 
 @dataclass
 class GrowthConf:
-    discovery_per_day: float = setting(0, 1, doc="new followers per day by discovery, per follower")
+    discovery_per_day: float = setting(0, 0.1, doc="new followers per day by discovery, per follower")
     share_reach: float = setting(0, doc="non-followers who see a shared post")
     conversion: float = setting(**PROBABILITY, doc="chance that a non-follower who sees a share follows")
     comment_window_hours: int = setting(1, doc="how long a reply to the account waits for an answer")
@@ -204,11 +206,12 @@ def _allowed(meta: dict) -> str:
         return "one of " + ", ".join(meta["choices"])
     lo, hi = meta.get("lo"), meta.get("hi")
     low = f"{lo} < value" if meta.get("lo_open") else f"{lo} <= value"
+    high = f"< {hi}" if meta.get("hi_open") else f"<= {hi}"
     if lo is not None and hi is not None:
-        return f"{low} <= {hi}"
+        return f"{low} {high}"
     if lo is not None:
         return low
-    return f"value <= {hi}"
+    return f"value {high}"
 
 
 def _fail(path: str, value: Any, allowed: str, why: str = "") -> SettingError:
@@ -237,18 +240,19 @@ def _walk(node: Any, schema: type, prefix: str) -> None:
                 raise _fail(path, value, _allowed(meta) if meta.get("lo") is not None else "a finite number")
             lo, hi = meta.get("lo"), meta.get("hi")
             too_low = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
-            too_high = hi is not None and value > hi
+            too_high = hi is not None and (value >= hi if meta.get("hi_open") else value > hi)
             if too_low or too_high:
                 raise _fail(path, value, _allowed(meta))
 
 
 def check(cfg: DictConfig) -> None:
     """Raise :class:`SettingError` naming the first setting out of range or inconsistent."""
-    _walk(cfg, Config, "")
-    strategy_schema = BurstConf if "burst_day" in cfg.strategy else StrategyConf
-    _walk(cfg.strategy, strategy_schema, "strategy.")
+    _walk(cfg, Config, "")  # the strategy node as the common StrategyConf
+    if "burst_day" in cfg.strategy:
+        _walk(cfg.strategy, BurstConf, "strategy.")
     rhythm = list(cfg.audience.attention.rhythm)
-    if len(rhythm) != 24 or any(w < 0 for w in rhythm) or sum(rhythm) <= 0:
+    if (len(rhythm) != 24 or not all(math.isfinite(w) and w >= 0 for w in rhythm)
+            or sum(rhythm) <= 0):
         raise _fail("audience.attention.rhythm", rhythm,
                     "24 non-negative weights, one per hour of the day, not all zero")
     if "burst_day" in cfg.strategy:

@@ -32,20 +32,36 @@ Every hour, for every follower:
 
 The functions below take a follower ``f`` whose attributes are either numbers (one Mesa agent)
 or numpy arrays (many followers at once), and uniform random numbers ``u`` of the same shape.
-They use only arithmetic and comparisons, so the same code serves both; an engine decides
-when to call them and for whom, and never restates them.
+They use only arithmetic and comparisons (no numpy calls: on one agent those cost more than
+the arithmetic), so the same code serves both; an engine decides when to call them and for
+whom, and never restates them. The account's side (how its posts stay visible, how
+newcomers arrive) is at the end of the module.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from omegaconf import DictConfig
 
 LN2 = math.log(2.0)
 DRAWS_PER_ONLINE_HOUR = 8  # uniforms that spend_online_hour consumes
+
+
+class HourEvents(NamedTuple):
+    """What one online follower did in an hour (numbers, or arrays for many followers)."""
+
+    seen_values: Any
+    seen_asks: Any
+    likes: Any
+    comments: Any
+    shares: Any
+    actions: Any
+    unfollows: Any  # 0/1
+    mutes: Any  # 0/1
+    flooding_part: Any  # share of the hazard that annoyance caused (attributes unfollows)
 
 
 def positive(x: Any) -> Any:
@@ -64,8 +80,18 @@ def at_most(x: Any, ceiling: Any) -> Any:
 
 
 def stochastic_round(x: Any, u: Any) -> Any:
-    """An integer count with mean ``x``: floor(x) plus one with chance frac(x)."""
+    """A whole count with mean ``x``: floor(x) plus one with chance frac(x)."""
     return (x + u) // 1.0
+
+
+def chance(hazard: Any) -> Any:
+    """The chance that an event with this hazard happens within the hour."""
+    return 1.0 - math.e ** -hazard
+
+
+def hours_online_per_day(f: Any) -> Any:
+    """Expected online hours a day; daily rates are spread over them (never zero)."""
+    return 24.0 * at_least(f.activity, 1e-9)
 
 
 def per_hour(half_life_hours: float) -> float:
@@ -176,12 +202,17 @@ def read_feed(f: Any, fresh_values: float, fresh_asks: float, u_value: Any, u_as
             stochastic_round(fresh_asks * readable, u_ask))
 
 
-def annoy(f: Any, r: Rules) -> None:
-    """Annoyance builds while the account's recent posts exceed what the follower tolerates."""
+def annoyance_growth(f: Any, recent: Any, r: Rules) -> Any:
+    """Annoyance a day while the account's recent posts exceed what the follower tolerates
+    (their tolerance times an average followee's share, never less than one post)."""
     tolerated = f.tolerance * at_least(f.fair, 1.0)
-    excess = positive(f.recent / tolerated - 1.0)
-    # Set per day and spread over online hours, like the hazard: time online is no grievance.
-    f.annoyance = f.annoyance + r.annoyance_gain * excess ** r.annoyance_convexity / (24.0 * f.activity)
+    excess = positive(recent / tolerated - 1.0)
+    return r.annoyance_gain * excess ** r.annoyance_convexity
+
+
+def annoy(f: Any, r: Rules) -> None:
+    """Annoyance builds; set per day and spread over online hours: time online is no grievance."""
+    f.annoyance = f.annoyance + annoyance_growth(f, f.recent, r) / hours_online_per_day(f)
 
 
 def unfollow_hazard(f: Any, trust: Any, r: Rules) -> tuple:
@@ -195,18 +226,16 @@ def unfollow_hazard(f: Any, trust: Any, r: Rules) -> tuple:
     bond = r.mutual_factor ** f.mutual
     flooding = r.flooding * f.annoyance
     pressure = r.churn * (1.0 - f.interest) + flooding
-    per_online_hour = youth * bond * r.debt_factor ** (-trust) / (24.0 * f.activity)
+    per_online_hour = youth * bond * r.debt_factor ** (-trust) / hours_online_per_day(f)
     return pressure * per_online_hour, flooding / (pressure + 1e-300)
 
 
-def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r: Rules) -> tuple:
-    """Everything an online follower does in an hour; updates ``f`` and returns the events.
-
-    Returns ``(seen_values, seen_asks, likes, comments, shares, actions, leaves, mutes,
-    flooding_part)``; ``leaves`` and ``mutes`` are 0/1, ``flooding_part`` is the share of the
-    hazard that annoyance caused (for attributing unfollows to flooding).
-    """
-    seen_values, seen_asks = read_feed(f, fresh_values, fresh_asks, u[0], u[1])
+def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any,
+                      r: Rules) -> HourEvents:
+    """Everything an online follower does in an hour: updates ``f`` (memory, annoyance,
+    balance, muting) and returns the events. ``u`` holds DRAWS_PER_ONLINE_HOUR uniforms."""
+    u_value, u_ask, u_like, u_comment, u_share, u_act, u_leave, u_mute = u
+    seen_values, seen_asks = read_feed(f, fresh_values, fresh_asks, u_value, u_ask)
     seen = seen_values + seen_asks
     # Satiation: the account's posts seen before, plus on average half of this hour's others.
     lately = f.recent + 0.5 * positive(seen - 1.0)
@@ -216,19 +245,37 @@ def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any, r:
 
     trust = credit(f.balance, r)
     warmth = f.interest * (1.0 + r.sensitivity * trust)
-    likes = stochastic_round(seen * r.like * warmth / (1.0 + r.like_satiation * lately), u[2])
-    comments = stochastic_round(seen * r.comment * warmth / (1.0 + r.comment_satiation * lately), u[3])
-    shares = stochastic_round(seen * r.share * warmth, u[4])
-    actions = stochastic_round(seen_asks * r.act * warmth / (1.0 + r.act_satiation * lately), u[5])
+    likes = stochastic_round(seen * r.like * warmth / (1.0 + r.like_satiation * lately), u_like)
+    comments = stochastic_round(seen * r.comment * warmth / (1.0 + r.comment_satiation * lately),
+                                u_comment)
+    shares = stochastic_round(seen * r.share * warmth, u_share)
+    actions = stochastic_round(seen_asks * r.act * warmth / (1.0 + r.act_satiation * lately), u_act)
 
     hazard, flooding_part = unfollow_hazard(f, trust, r)
-    leaves = u[6] < 1.0 - 2.0 ** (-hazard / LN2)
-    mutes = leaves * (u[7] < r.mute_share) * (1 - f.muted)
-    return (seen_values, seen_asks, likes, comments, shares, actions,
-            leaves * (1 - mutes), mutes, flooding_part)
+    leaves = u_leave < chance(hazard)
+    mutes = leaves * (u_mute < r.mute_share) * (1 - f.muted)  # the already muted unfollow
+    f.muted = f.muted + mutes
+    return HourEvents(seen_values, seen_asks, likes, comments, shares, actions,
+                      leaves * (1 - mutes), mutes, flooding_part)
 
 
 def acknowledge(f: Any, replies: Any, r: Rules) -> None:
     """Replies from the account reach the follower: acknowledgement adds to the balance."""
     f.balance = f.balance + r.reply_credit * replies
     f.acknowledged = f.acknowledged + replies
+
+
+# The account's side ----------------------------------------------------------------------------
+
+def post_visibility(fresh: float, new_posts: int, r: Rules) -> float:
+    """The account's posts still near the top of feeds, weighted by how visible each still is:
+    older posts fade by ``post_keep`` an hour, new ones count their first hour's visibility."""
+    return fresh * r.post_keep + new_posts * r.first_hour_visibility
+
+
+def newcomers(shares: int, followers: int, growth: Any, rng: Any) -> int:
+    """People who start following this hour: some of those who saw a share, and a baseline
+    discovery in proportion to the account's size (its visibility on the platform)."""
+    expected = (shares * growth.share_reach * growth.conversion
+                + followers * growth.discovery_per_day / 24.0)
+    return int(rng.poisson(expected))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import hydra.utils
 import mesa
 from mesa.agent import AgentSet
 import numpy as np
@@ -19,15 +18,14 @@ from omegaconf import DictConfig
 
 from sim.agents import Account, Follower
 from sim.audience import draw_traits, newcomer_state, rhythm, settled_state
-from sim.follower import Rules
-from sim.strategies import Strategy
+from sim.follower import HourEvents, Rules, newcomers
+from sim.strategies import Strategy, make_strategy
 
 
 @dataclass
 class Tally:
     """What happened in one hour, counted as it happens."""
 
-    online: int = 0
     impressions: int = 0
     likes: int = 0
     comments: int = 0
@@ -43,8 +41,20 @@ class Tally:
     def engagements(self) -> int:
         return self.likes + self.comments + self.shares
 
+    def record(self, hour: HourEvents) -> None:
+        """Add one follower's online hour (counts arrive as floats from the rules)."""
+        self.impressions += int(hour.seen_values + hour.seen_asks)
+        self.likes += int(hour.likes)
+        self.comments += int(hour.comments)
+        self.shares += int(hour.shares)
+        self.actions += int(hour.actions)
 
-TALLIED = [f.name for f in fields(Tally) if f.name != "online"]
+    def unfollowed(self, flooding_part: float) -> None:
+        self.unfollows += 1
+        self.flooding += flooding_part
+
+
+TALLIED = [f.name for f in fields(Tally)]
 
 
 class AudienceModel(mesa.Model):
@@ -52,11 +62,6 @@ class AudienceModel(mesa.Model):
 
     def __init__(self, cfg: DictConfig, strategy: Strategy | None = None) -> None:
         super().__init__(rng=cfg.seed)
-        # Newcomers draw from their own streams, so that two strategies run on the same seed
-        # meet the same arrivals (common random numbers: comparisons get sharper).
-        arrivals, newcomers = np.random.SeedSequence(cfg.seed).spawn(2)
-        self.arrival_rng = np.random.default_rng(arrivals)
-        self.newcomer_rng = np.random.default_rng(newcomers)
         self.cfg = cfg
         self.hours = cfg.days * 24
         self.rules = Rules.from_config(cfg.behaviour)
@@ -64,12 +69,14 @@ class AudienceModel(mesa.Model):
         self.growth = cfg.behaviour.growth
         self.comment_window = cfg.behaviour.growth.comment_window_hours
         self.tally = Tally()
-        self.last_tally: Tally | None = None
+        self.last_tally = Tally()
         self.hour = -1
         self.departed: list[dict] = []  # ties that ended, as Follower.tie() records
         self.rhythm_now = self.rhythm[0]
 
-        strategy = strategy if strategy is not None else hydra.utils.instantiate(cfg.strategy)
+        strategy = strategy if strategy is not None else make_strategy(cfg)
+        # A strategy that draws chances uses this generator, so a seed still fixes the run.
+        strategy.rng = self._stream("strategy")
         self.account = Account(self, strategy)
         self.active = AgentSet([], random=self.random)  # followers who ever log in
         audience = cfg.audience
@@ -114,19 +121,22 @@ class AudienceModel(mesa.Model):
         return pd.DataFrame(self.departed + current)
 
     def welcome_newcomers(self) -> int:
-        """Shares reach non-followers, some of whom follow; others find the account anyway."""
-        g = self.growth
-        exposures = int(self.tally.shares * g.share_reach)
-        from_shares = int(self.arrival_rng.binomial(exposures, g.conversion)) if exposures else 0
-        discovered = int(self.arrival_rng.poisson(self.follower_count * g.discovery_per_day / 24.0))
-        n = from_shares + discovered
+        """Shares reach non-followers, some of whom follow; others find the account anyway.
+
+        Arrivals draw from a stream of their own for each hour, so two strategies run on the
+        same seed meet the same arrivals when their shares and sizes agree (common random
+        numbers make comparisons sharper).
+        """
+        rng = self._stream("newcomers", self.hour)
+        n = newcomers(self.tally.shares, self.follower_count, self.growth, rng)
         if n:
-            traits = draw_traits(self.cfg.audience, self.rules, self.newcomer_rng, n,
-                                 active_share=1.0)
-            state = newcomer_state(n)
-            state.pop("age")
-            self._add_followers(traits, state, since=np.full(n, float(self.hour)))
+            traits = draw_traits(self.cfg.audience, self.rules, rng, n, active_share=1.0)
+            self._add_followers(traits, newcomer_state(n), since=np.full(n, float(self.hour)))
         return n
+
+    def _stream(self, purpose: str, *keys: int) -> np.random.Generator:
+        """A generator for one purpose (and hour), derived from the run's seed."""
+        return np.random.default_rng([self.cfg.seed, *purpose.encode(), *keys])
 
     def _add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
         columns = {**traits, **state}

@@ -38,7 +38,7 @@ TARGETS = {
     "P6b": Target("P6", "replies per post at 2 posts a day / at 1", 0.65, 0.90),
     "P7": Target("P7", "share of unfollows caused by flooding (same account as P2)", 0.39, 0.52),
     "P8": Target("P8", "half-life of a post's impressions, minutes", 60, 110),
-    "P9": Target("P9", "chance to see a post, top / bottom quartile of accounts followed", 0.0, 0.8),
+    "P9": Target("P9", "impressions per post, following 300 accounts / following 75", 0.0, 0.8),
     "P10": Target("P10", "share of follow-back ties at the end", 0.17, 0.27),
 }
 
@@ -173,17 +173,16 @@ def impressions_half_life(size: int, seeds, hours_of_day=range(0, 24, 3)) -> tup
     return half_hours * 60.0, float(first_hour_replies)
 
 
-def attention_gradient(size: int, seeds) -> float:
-    """P9: chance to see a post, followers in the top quartile of crowding / bottom quartile."""
-    from sim.audience import draw_traits
-    from sim.follower import Rules
-
-    cfg = settings(f"audience.size={size}")
-    rules = Rules.from_config(cfg.behaviour)
-    traits = draw_traits(cfg.audience, rules, np.random.default_rng(seeds[0]), size, 1.0)
-    readable = np.minimum(traits["reads"] / traits["crowd"], 1.0)
-    q1, q3 = np.quantile(traits["crowd"], [0.25, 0.75])
-    return float(readable[traits["crowd"] >= q3].mean() / readable[traits["crowd"] <= q1].mean())
+def attention_gradient(size: int, seeds, days: int = 10) -> float:
+    """P9: impressions per post and follower when followers follow four times as many
+    accounts (median 300 instead of 75), everything else equal: below 1, attention is
+    limited and a crowded feed hides the account's posts."""
+    def impressions_per_post(followees: int) -> float:
+        rs = _runs(seeds, "strategy=broadcast", "budget.asks=0", f"audience.size={size}",
+                   f"days={days}", f"audience.attention.followees={followees}")
+        return sum(int(r.timeseries.impressions.sum()) for r in rs) / \
+            sum(int(r.outcome.posts.iloc[0]) for r in rs)
+    return impressions_per_post(300) / impressions_per_post(75)
 
 
 def table(size: int, seeds) -> pd.DataFrame:

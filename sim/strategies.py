@@ -16,6 +16,12 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
+import hydra.utils
+from hydra.errors import InstantiationException
+from omegaconf import DictConfig
+
+from sim.config import SettingError
+
 DAYTIME = range(8, 22)  # hours of the day a staffed account posts in
 
 
@@ -67,7 +73,7 @@ def daytime_hours(start: int, end: int) -> list[int]:
 
 
 class StrategyError(RuntimeError):
-    """A strategy returned something that is not a plan the account can carry out."""
+    """A strategy cannot do what it was set to, or returned something that is not a plan."""
 
 
 class Strategy:
@@ -110,11 +116,11 @@ class Scheduled(Strategy):
     ``values`` and ``asks`` schedules, {hour: posts}) and answers replies as it goes."""
 
     def start(self, hours: int) -> None:
-        self.values: dict[int, int] = {}
-        self.asks_at: dict[int, int] = {}
+        self.value_schedule: dict[int, int] = {}
+        self.ask_schedule: dict[int, int] = {}
 
     def plan(self, view: AccountView) -> Plan:
-        return Plan(self.values.get(view.hour, 0), self.asks_at.get(view.hour, 0),
+        return Plan(self.value_schedule.get(view.hour, 0), self.ask_schedule.get(view.hour, 0),
                     self.answer(view))
 
 
@@ -124,8 +130,8 @@ class Steady(Scheduled):
 
     def start(self, hours: int) -> None:
         slots = daytime_hours(0, hours)
-        self.values = spread(self.value_posts_total(hours), slots)
-        self.asks_at = spread(self.asks, slots)
+        self.value_schedule = spread(self.value_posts_total(hours), slots)
+        self.ask_schedule = spread(self.asks, slots)
 
 
 class Broadcast(Steady):
@@ -155,13 +161,17 @@ class Burst(Scheduled):
 
     def start(self, hours: int) -> None:
         total = self.value_posts_total(hours)
-        quiet = int(round(self.quiet_share * total))
         window = list(range(self.burst_start, min(self.burst_end, hours)))
+        if not window:
+            raise StrategyError(f"strategy {self.name}: the burst (hours {self.burst_start} to "
+                                f"{self.burst_end}) falls outside the run of {hours} hours")
         outside = [h for h in daytime_hours(0, hours) if not self.burst_start <= h < self.burst_end]
-        self.values = spread(quiet, outside)
+        # With no staffed hour outside the burst, the quiet posts join the burst.
+        quiet = int(round(self.quiet_share * total)) if outside else 0
+        self.value_schedule = spread(quiet, outside)
         for hour, n in spread(total - quiet, window).items():
-            self.values[hour] = self.values.get(hour, 0) + n
-        self.asks_at = spread(self.asks, window)
+            self.value_schedule[hour] = self.value_schedule.get(hour, 0) + n
+        self.ask_schedule = spread(self.asks, window)
 
 
 def checked_plan(plan: object, strategy: Strategy) -> Plan:
@@ -175,3 +185,24 @@ def checked_plan(plan: object, strategy: Strategy) -> Plan:
             raise StrategyError(f"strategy {strategy.name} planned {name}={value!r}; "
                                 f"it must be a whole number >= 0")
     return plan
+
+
+def make_strategy(cfg: DictConfig) -> Strategy:
+    """Instantiate ``cfg.strategy``, or a :class:`SettingError` that says what is allowed."""
+    target = cfg.strategy.get("_target_")
+    allowed = ("a built-in (strategy=steady, burst, broadcast, silent, obama_2011) or an "
+               "importable subclass of sim.Strategy, e.g. strategy._target_=mymodule.MyStrategy "
+               "(run from the folder that holds mymodule.py)")
+    try:
+        strategy = hydra.utils.instantiate(cfg.strategy)
+    except InstantiationException as e:
+        root: BaseException = e
+        while root.__cause__ is not None:
+            root = root.__cause__
+        reason = f"{type(root).__name__}: {str(root).strip().splitlines()[0]}"
+        raise SettingError(f"Setting 'strategy._target_' = {target!r} cannot be used ({reason})."
+                           f" Allowed: {allowed}.") from None
+    if not isinstance(strategy, Strategy):
+        raise SettingError(f"Setting 'strategy._target_' = {target!r} is not a sim.Strategy "
+                           f"(it made a {type(strategy).__name__}). Allowed: {allowed}.")
+    return strategy

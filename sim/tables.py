@@ -26,21 +26,21 @@ def timeseries(model) -> pd.DataFrame:
     return df[TIMESERIES_COLUMNS]
 
 
-def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy: str,
-            flooding: float) -> pd.DataFrame:
+def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy,
+            label: str, flooding: float) -> pd.DataFrame:
     """One row: the settings that matter, the seed, the version, and what the run achieved."""
     end = int(ts["followers"].iloc[-1]) if len(ts) else followers_start
     unfollows = int(ts["unfollows"].sum())
     row = {
-        "strategy": strategy,
+        "strategy": label,
         "audience": cfg.audience.name,
         "engine": cfg.engine,
         "seed": cfg.seed,
         "days": cfg.days,
         "audience_size": cfg.audience.size,
-        "posts_per_day": cfg.strategy.posts_per_day,
-        "asks_budget": cfg.strategy.asks,
-        "reply_share": cfg.strategy.reply_share,
+        "posts_per_day": strategy.posts_per_day,
+        "asks_budget": strategy.asks,
+        "reply_share": strategy.reply_share,
         "version": sim.__version__,
         "followers_start": followers_start,
         "followers_end": end,

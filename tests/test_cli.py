@@ -81,6 +81,26 @@ def test_bad_input_is_one_clear_paragraph_and_no_run_folder(tmp_path, args, name
     assert not out.exists()
 
 
+def test_a_bad_setting_keeps_a_folder_that_was_there_before(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    p = sim("audience.size=-3", f"hydra.run.dir={out}")
+    assert p.returncode != 0 and "audience.size" in p.stderr
+    assert [f.name for f in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_value_the_sampler_cannot_take_is_refused_too(tmp_path):
+    p = sim("audience.interest=1.0", f"hydra.run.dir={tmp_path / 'run'}")
+    assert p.returncode != 0 and "0 < value < 1" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unknown_strategy_class_says_why(tmp_path):
+    p = sim("strategy._target_=nowhere.Nothing", f"hydra.run.dir={tmp_path / 'run'}")
+    assert "No module named 'nowhere'" in p.stderr
+
+
 def test_a_users_own_strategy_from_their_own_module(tmp_path):
     (tmp_path / "mymodule.py").write_text(textwrap.dedent('''
         from sim import Plan, Strategy

@@ -9,7 +9,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 from sim.config import CONF_DIR, SettingError, check, settings
-from sim.run import make_strategy
+from sim.strategies import make_strategy
 from sim.strategies import Strategy
 
 STRATEGIES = sorted(p.stem for p in (CONF_DIR / "strategy").glob("*.yaml"))

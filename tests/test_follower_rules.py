@@ -13,8 +13,8 @@ import pytest
 
 from sim.config import settings
 from sim.follower import (DRAWS_PER_ONLINE_HOUR, Rules, acknowledge, annoy, credit, is_online,
-                          pass_time, read_feed, spend_online_hour, stochastic_round,
-                          unfollow_hazard)
+                          pass_time, post_visibility, read_feed, spend_online_hour,
+                          stochastic_round, unfollow_hazard)
 
 RULES = Rules.from_config(settings().behaviour)
 
@@ -43,8 +43,9 @@ def test_a_bigger_attention_budget_sees_more():
 
 
 def test_a_posts_visibility_halves_in_about_80_minutes():
-    keep_per_hour = RULES.post_keep
-    assert 2 ** (-60 / 70) < keep_per_hour < 2 ** (-60 / 90)
+    fresh = post_visibility(0.0, 1, RULES)
+    later = post_visibility(fresh, 0, RULES)
+    assert 2 ** (-60 / 70) < later / fresh < 2 ** (-60 / 90)
 
 
 def test_online_follows_the_daily_rhythm_and_inactive_never_log_in():
@@ -68,13 +69,32 @@ def test_annoyance_builds_only_past_tolerance():
     assert calm.annoyance == 0 and flooded.annoyance > 0
 
 
+def _annoyance_after(posts_by_hour, **kw):
+    """Drive one always-online follower through hours with the given fresh posts."""
+    f = follower(activity=1.0, reads=1e9, crowd=1.0, **kw)
+    u = [0.5] * 6 + [1.0, 1.0]  # never leaves
+    for posts in posts_by_hour:
+        pass_time(f, RULES)
+        spend_online_hour(f, float(posts), 0.0, u, RULES)
+    return f.annoyance
+
+
 def test_a_flood_hurts_more_than_the_same_posts_spread_out():
-    bunched = follower(recent=12.0)
-    annoy(bunched, RULES)
-    spread = follower(recent=6.0)
-    annoy(spread, RULES)
-    annoy(spread, RULES)
-    assert bunched.annoyance > spread.annoyance
+    flood = [12] + [0] * 71
+    spread_out = ([4] + [0] * 23) * 3
+    assert _annoyance_after(flood) > 1.5 * _annoyance_after(spread_out)
+
+
+def test_memory_is_what_makes_a_flood_after_silence_count():
+    """Posts remembered from days before add to today's: with a short memory, three daily
+    batches hurt far less than with the default three-day memory."""
+    batches = ([5] + [0] * 23) * 3
+    short = Rules.from_config(settings("behaviour.feed.memory_half_life_hours=2").behaviour)
+    f = follower(activity=1.0, reads=1e9, crowd=1.0)
+    for posts in batches:
+        pass_time(f, short)
+        spend_online_hour(f, float(posts), 0.0, [0.5] * 6 + [1.0, 1.0], short)
+    assert _annoyance_after(batches) > 2 * f.annoyance
 
 
 def test_annoyance_fades_slowly():
@@ -165,7 +185,7 @@ def test_a_baseline_churn_remains():
 def test_some_leavers_mute_instead():
     n = 50_000
     out = _mean_events(n=n, annoyance=1e7)  # everyone leaves
-    unfollows, mutes = out[6], out[7]
+    unfollows, mutes = out[6], out[7]  # HourEvents.unfollows, .mutes
     assert unfollows + mutes == pytest.approx(1.0)
     assert mutes == pytest.approx(RULES.mute_share, abs=0.01)
 
@@ -174,21 +194,33 @@ def test_some_leavers_mute_instead():
 
 def test_one_follower_and_arrays_give_the_same_answer():
     rng = np.random.default_rng(7)
-    n = 40
+    n = 60
     start = follower(reads=rng.random(n) * 50, crowd=rng.random(n) * 50, recent=rng.random(n) * 8,
                      annoyance=rng.random(n) * 3, balance=rng.normal(size=n) * 3,
                      interest=rng.random(n), mutual=rng.integers(0, 2, n),
-                     age=rng.random(n) * 1000, muted=rng.integers(0, 2, n))
-    u = rng.random((DRAWS_PER_ONLINE_HOUR, n))
+                     age=rng.random(n) * 1000, muted=rng.integers(0, 2, n),
+                     activity=np.where(rng.random(n) < 0.2, 0.0, rng.random(n)),
+                     fair=rng.random(n) * 3, tolerance=1 + rng.random(n) * 2,
+                     acknowledged=rng.integers(0, 3, n))
+    u = rng.random((DRAWS_PER_ONLINE_HOUR + 1, n))
+
+    def hour(f, draws, rhythm=1.3):
+        pass_time(f, RULES)
+        online = is_online(f, rhythm, draws[0])
+        events = spend_online_hour(f, 3.0, 2.0, draws[1:], RULES)
+        acknowledge(f, 1, RULES)
+        return (online, *events)
+
     arrays = SimpleNamespace(**{k: np.copy(v) if isinstance(v, np.ndarray) else v
                                 for k, v in vars(start).items()})
-    together = spend_online_hour(arrays, 3.0, 2.0, u, RULES)
+    together = hour(arrays, u)
+    assert all(np.isfinite(np.asarray(e, dtype=float)).all() for e in together)
     for i in range(n):
         one = SimpleNamespace(**{k: v[i].item() if isinstance(v, np.ndarray) else v
                                  for k, v in vars(start).items()})
-        alone = spend_online_hour(one, 3.0, 2.0, [x.item() for x in u[:, i]], RULES)
+        alone = hour(one, [x.item() for x in u[:, i]])
         assert [float(e) for e in alone] == pytest.approx([float(e[i]) for e in together])
-        for key in ("annoyance", "balance", "recent"):
+        for key in ("annoyance", "balance", "recent", "muted", "acknowledged"):
             assert getattr(one, key) == pytest.approx(getattr(arrays, key)[i])
 
 

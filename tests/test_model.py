@@ -10,7 +10,10 @@ import pytest
 from sim import AccountView, Plan, Strategy
 from sim.config import settings
 from sim.run import simulate
+from sim.agents import Follower
+from sim.model import AudienceModel
 from sim.strategies import StrategyError
+from sim.tables import timeseries
 
 SMALL = ("audience.size=1500", "days=12", "budget.asks=30")
 BURST = ("strategy=burst", "strategy.burst_day=8") + SMALL
@@ -20,7 +23,7 @@ def total(result, column):
     return int(result.timeseries[column].sum())
 
 
-def test_same_seed_same_tables_and_another_seed_differs(run):
+def test_same_seed_same_tables_and_another_seed_differs():
     a = simulate(settings("strategy=burst", "strategy.burst_day=8", *SMALL[:2], "seed=5"))
     b = simulate(settings("strategy=burst", "strategy.burst_day=8", *SMALL[:2], "seed=5"))
     c = simulate(settings("strategy=burst", "strategy.burst_day=8", *SMALL[:2], "seed=6"))
@@ -123,17 +126,40 @@ def test_inactive_followers_never_leave():
     assert total(r, "impressions") == total(r, "unfollows") == total(r, "mutes") == 0
 
 
-def test_new_ties_are_fragile():
+def _newcomer_leave_rate(*extra):
     r = simulate(settings("strategy=steady", "audience.size=1500", "days=20",
                           "behaviour.growth.discovery_per_day=0.02",
-                          "behaviour.leaving.churn=0.02"))
+                          "behaviour.leaving.churn=0.02", *extra))
     ties = r.model.ties()
-    ties = ties[ties.active]
-    old, new = ties[ties.since < 0], ties[ties.since >= 0]
+    new = ties[ties.active & (ties.since >= 0)]
     end = np.where(new.left.notna(), new.left, 20 * 24)
-    new_rate = new.left.notna().sum() / ((end - new.since).sum() / 24)
-    old_rate = old.left.notna().sum() / (len(old) * 20)
-    assert new_rate > 1.5 * old_rate
+    return new.left.notna().sum() / ((end - new.since).sum() / 24)
+
+
+def test_new_ties_are_fragile():
+    """Newcomers leave faster because their tie is young, not only for lack of credit."""
+    assert _newcomer_leave_rate() > 1.5 * _newcomer_leave_rate("behaviour.leaving.youth_extra=0")
+
+
+def test_a_leaver_is_not_stepped_again_nor_answered():
+    r = simulate(settings("strategy=steady", "audience.size=800", "days=6",
+                          "behaviour.leaving.churn=0.2", "strategy.reply_share=1"))
+    m = r.model
+    assert len(m.departed) == total(r, "unfollows") > 10
+    assert not any(getattr(f, "gone", False) for f in m.active)
+    assert not any(getattr(f, "gone", False) for f in m.agents_by_type[Follower])
+    assert total(r, "replies_given") <= total(r, "comments")
+
+
+def test_muted_followers_see_nothing():
+    model = AudienceModel(settings("strategy=steady", "audience.size=300", "days=3",
+                                   "budget.posts_per_day=10", "behaviour.growth.share_reach=0",
+                                   "behaviour.growth.discovery_per_day=0"))
+    for f in model.active:
+        f.muted = 1
+    model.run_model()
+    ts = timeseries(model)
+    assert ts.posts.sum() > 0 and ts.impressions.sum() == 0
 
 
 # Strategies written by users -----------------------------------------------------------------
