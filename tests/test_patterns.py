@@ -29,7 +29,7 @@ def ordinary():
 def ties():
     """Ratios between kinds of ties need more unfollows than a small audience gives at the
     default churn; a raised churn (every other parameter at its default) gives them."""
-    return patterns.ordinary_account(2500, SEEDS, "behaviour.leaving.churn=0.005")
+    return patterns.ordinary_account(3000, SEEDS, "behaviour.leaving.churn=0.003")
 
 
 def test_p1_a_steady_low_cadence_broadcaster_keeps_growing():
@@ -41,7 +41,7 @@ def test_p2_many_active_users_unfollow_someone_within_51_days():
 
 
 def test_p3_one_way_ties_break_more_often_than_reciprocal_ones():
-    assert 1.6 <= ties()["P3"] <= 4.0
+    assert 1.7 <= ties()["P3"] <= 3.6
 
 
 def test_p4_young_ties_are_more_fragile():
