@@ -89,20 +89,27 @@ def build_sim(size: int, seed: int) -> AudienceModel:
     return AudienceModel(settings(f"audience.size={size}", "strategy=steady", f"seed={seed}"))
 
 
-def rate(model: mesa.Model, hours: int) -> float:
-    """Follower-steps per second over ``hours`` timed steps, after one untimed warm-up step."""
+def stepped(model: mesa.Model) -> int:
+    """Agents whose step runs each hour (the sim steps only followers who ever log in)."""
+    return len(model.active) if hasattr(model, "active") else model.follower_count
+
+
+def rate(model: mesa.Model, hours: int) -> tuple[float, float]:
+    """(follower-steps, agent-steps) per second over ``hours`` timed steps, after one untimed
+    warm-up step. A follower-step is one follower for one hour, inactive ones included."""
     model.step()
-    follower_steps = 0
+    follower_steps = agent_steps = 0
     elapsed = 0.0
     for _ in range(hours):
         follower_steps += model.follower_count
+        agent_steps += stepped(model)
         start = time.perf_counter()
         model.step()
         elapsed += time.perf_counter() - start
-    return follower_steps / elapsed
+    return follower_steps / elapsed, agent_steps / elapsed
 
 
-def measure(build, size: int, hours: int, repeats: int) -> list[float]:
+def measure(build, size: int, hours: int, repeats: int) -> list[tuple[float, float]]:
     return [rate(build(size, seed), hours) for seed in range(repeats)]
 
 
@@ -121,18 +128,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.hours} timed hours after 1 warm-up, median of {args.repeats} repeats\n")
 
     rows = []
-    header = f"{'size':>8}  {'engine':<15} {'median/s':>10} {'min/s':>10} {'max/s':>10}"
+    header = (f"{'size':>8}  {'engine':<15} {'median/s':>10} {'min/s':>10} {'max/s':>10}"
+              f" {'agent-steps/s':>14}")
+    print("follower-steps/s (one follower for one hour); agent-steps/s counts only the agents")
+    print("whose step runs (the sim skips followers who never log in)\n")
     print(header)
     print("-" * len(header))
     for size in args.sizes:
         medians = {}
         for engine, build in ((SIM, build_sim), (BARE, BareModel)):
-            rates = measure(build, size, args.hours, args.repeats)
+            results = measure(build, size, args.hours, args.repeats)
+            rates = [r[0] for r in results]
+            agent_rate = statistics.median(r[1] for r in results)
             medians[engine] = statistics.median(rates)
             rows.append({"size": size, "engine": engine, "median": round(medians[engine]),
-                         "min": round(min(rates)), "max": round(max(rates))})
+                         "min": round(min(rates)), "max": round(max(rates)),
+                         "agent_steps_median": round(agent_rate)})
             print(f"{size:>8}  {engine:<15} {medians[engine]:>10.3g} "
-                  f"{min(rates):>10.3g} {max(rates):>10.3g}", flush=True)
+                  f"{min(rates):>10.3g} {max(rates):>10.3g} {agent_rate:>14.3g}", flush=True)
         ratio = medians[SIM] / medians[BARE]
         for row in rows[-2:]:
             row["ratio_sim_bare"] = round(ratio, 3)

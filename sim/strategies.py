@@ -17,6 +17,7 @@ import numbers
 from dataclasses import dataclass
 
 import hydra.utils
+import numpy as np
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig
 
@@ -86,6 +87,7 @@ class Strategy:
         self.reply_share = reply_share
         self.reply_capacity = reply_capacity
         self._reply_backlog = 0.0
+        self.rng: np.random.Generator | None = None  # the model sets it, seeded from the run
 
     @property
     def name(self) -> str:
