@@ -112,6 +112,12 @@ def _young_and_old_rates(ties: pd.DataFrame, days: int) -> tuple[float, float, f
     return left_young, young_days, int(left.sum()) - left_young, old_days
 
 
+# Few followers reply to the account, and fewer of those leave: to see acknowledgement at
+# work on thousands of followers, more of them reply (10x), all are answered, churn is raised.
+P5_SETTINGS = ("behaviour.leaving.churn=0.02", "behaviour.engagement.comment=0.2",
+               "strategy.reply_share=1", "strategy.reply_capacity=1000")
+
+
 def acknowledgement_effect(size: int, seeds, *extra: str, days: int = 30) -> float:
     """P5: among one-way followers whom a steady account answered, the share who left when
     replies count for nothing (reply credit 0), over the share who left when they count.
@@ -195,9 +201,7 @@ def table(size: int, seeds) -> pd.DataFrame:
     raised = "behaviour.leaving.churn=0.003"
     ratios = ordinary_account(size, seeds, raised)
     values["P3"], values["P4"] = ratios["P3"], ratios["P4"]
-    # Few followers comment and get answered, and fewer leave: answer everyone, raise churn.
-    values["P5"] = acknowledgement_effect(size, seeds, "behaviour.leaving.churn=0.02",
-                                          "strategy.reply_share=1")
+    values["P5"] = acknowledgement_effect(size, seeds, *P5_SETTINGS)
     values |= diminishing_returns(size, seeds)
     values["P8"], _ = impressions_half_life(size, seeds)
     values["P9"] = attention_gradient(size, seeds)
