@@ -12,7 +12,7 @@ from sim.config import settings
 from sim.run import simulate
 from sim.agents import Follower
 from sim.model import AudienceModel
-from sim.strategies import StrategyError
+from sim.strategies import Burst, StrategyError
 from sim.tables import timeseries
 
 SMALL = ("audience.size=1500", "days=12", "budget.asks=30")
@@ -42,6 +42,17 @@ def test_burst_packs_its_asks_into_the_window(run):
     ts = run(*BURST).timeseries
     start = 8 * 24 + 12
     assert ts.asks.iloc[start:start + 6].sum() == ts.asks.sum() == 30
+
+
+def test_a_burst_that_fills_every_staffed_hour_still_spends_its_budget():
+    burst = Burst(posts_per_day=4, asks=3, reply_share=0, reply_capacity=0, quiet_share=0.5,
+                  burst_day=0, burst_hour=8, burst_hours=14)
+    burst.start(24)
+    assert sum(burst.value_schedule.values()) == 4 and sum(burst.ask_schedule.values()) == 3
+    outside = Burst(posts_per_day=1, asks=3, reply_share=0, reply_capacity=0, quiet_share=0,
+                    burst_day=5, burst_hour=0, burst_hours=6)
+    with pytest.raises(StrategyError, match="outside the run"):
+        outside.start(48)
 
 
 def test_broadcast_never_replies_and_silent_never_posts(run):
