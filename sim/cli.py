@@ -4,8 +4,10 @@ its tables and figure into Hydra's run folder."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import sys
+import traceback
 from pathlib import Path
 
 import hydra
@@ -14,6 +16,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim import collect
 from sim.config import CONF_DIR, SettingError, check, register
 from sim.figure import save_figure
 from sim.run import simulate
@@ -21,6 +24,7 @@ from sim.strategies import StrategyError, make_strategy
 from sim.tables import write_csv, write_whole
 
 register()
+log = logging.getLogger(__name__)
 
 
 class CheckSettings(Callback):
@@ -36,10 +40,8 @@ class CheckSettings(Callback):
 
 
 def _give_up(message: str, out_dir: Path) -> None:
-    """A user's mistake found during a run: one paragraph, no traceback. In a single run, what
-    Hydra wrote for it goes and the folder too if nothing else is in it; a sweep carries on."""
-    if HydraConfig.get().mode != RunMode.RUN:
-        raise SettingError(message)
+    """A user's mistake found during a single run: one paragraph, no traceback; what Hydra
+    wrote for the run goes, and the folder too if nothing else is in it."""
     shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
     (out_dir / f"{HydraConfig.get().job.name}.log").unlink(missing_ok=True)
     with contextlib.suppress(OSError):
@@ -48,27 +50,58 @@ def _give_up(message: str, out_dir: Path) -> None:
     sys.exit(2)
 
 
+class CollectSweep(Callback):
+    """At the end of a sweep, gather every run into one outcome table."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        try:
+            print(collect.summary(collect.write(sweep), sweep))
+        except collect.CollectError as e:
+            sys.stderr.write(f"sim: {e}\n")
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.RUN:
+        try:
+            run(cfg, out_dir)
+        except (SettingError, StrategyError) as e:
+            _give_up(str(e), out_dir)
+        return
+    # In a sweep a failed run becomes a row with its error; the other runs go on (Hydra would
+    # stop the sweep and skip collecting the table if the job raised).
+    if cfg.resume and (out_dir / "outcome.csv").is_file():
+        print(f"sim: {out_dir} finished before; not run again (resume=true)")
+        return
+    (out_dir / collect.ERROR_FILE).unlink(missing_ok=True)
+    try:
+        run(cfg, out_dir)
+    except Exception as e:  # noqa: BLE001 - recorded in the run's folder and the sweep's table
+        message = f"{type(e).__name__}: {e}".replace("\n", " ")
+        text = f"{message}\n\n{traceback.format_exc()}"
+        write_whole(out_dir / collect.ERROR_FILE, lambda tmp: Path(tmp).write_text(text))
+        log.error("run %s failed: %s", out_dir.name, message)
+
+
+def run(cfg: DictConfig, out_dir: Path) -> None:
+    """One simulation into ``out_dir``: tables, figure, resolved settings, a summary line."""
+    hydra_cfg = HydraConfig.get()
     # A built-in strategy is named by its config (obama_2011, not burst); a user's by its class.
     chosen = hydra_cfg.runtime.choices.get("strategy")
     built_in = str(cfg.strategy.get("_target_", "")).startswith("sim.strategies.")
-    try:
-        result = simulate(cfg, progress=True, label=chosen if built_in else None)
-    except (SettingError, StrategyError) as e:
-        _give_up(str(e), out_dir)
-        return
+    result = simulate(cfg, progress=True, label=chosen if built_in else None)
     out = result.outcome
     resolved = OmegaConf.to_yaml(cfg, resolve=True)
     write_whole(out_dir / "config.yaml", lambda tmp: Path(tmp).write_text(resolved))
     write_csv(result.timeseries, out_dir / "timeseries.csv")
-    write_csv(out, out_dir / "outcome.csv")
     row = out.iloc[0]
     title = (f"{row.strategy} on {row.audience} audience of {row.followers_start:,}, "
              f"seed {row.seed}")
     save_figure(result.timeseries, title, out_dir / "figure.png")
+    write_csv(out, out_dir / "outcome.csv")  # last: its presence marks a finished run
     print(summary(row, out_dir))
 
 

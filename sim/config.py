@@ -182,6 +182,7 @@ class Config:
     seed: int = setting(0, doc="random seed; the same seed gives identical tables")
     days: int = setting(1, doc="simulated days; one step is one hour")
     engine: str = setting(choices=ENGINES, doc="which engine runs the followers")
+    resume: bool = MISSING  # in a sweep, skip runs that finished before (same hydra.sweep.dir)
     budget: BudgetConf = field(default_factory=BudgetConf)
     audience: AudienceConf = field(default_factory=AudienceConf)
     behaviour: BehaviourConf = field(default_factory=BehaviourConf)
