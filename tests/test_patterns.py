@@ -89,5 +89,9 @@ def test_the_essay_steady_keeps_more_followers_and_wins_more_actions_than_burst(
 
 @pytest.mark.slow
 def test_all_patterns_on_bigger_audiences():
+    """The whole table on 8,000 followers and 4 seeds. P2 and P7 rest on about a hundred
+    unfollows here (sampling error about 0.04), so their bands are widened by that much."""
     table = patterns.table(8000, list(range(4)))
-    assert table.within.all(), table.to_string()
+    margin = table.pattern.isin(["P2", "P7"]) * 0.04
+    within = (table.target_low - margin <= table.model) & (table.model <= table.target_high + margin)
+    assert within.all(), table.to_string()
