@@ -23,6 +23,8 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 _HERE = Path(__file__).resolve().parent
 # Installed, the configs ship inside the package; in the source tree they sit beside it.
 CONF_DIR = _HERE / "conf" if (_HERE / "conf").is_dir() else _HERE.parent / "conf"
+EXPERIMENTS_DIR = (_HERE / "experiments" if (_HERE / "experiments").is_dir()
+                   else _HERE.parent / "experiments")
 
 ENGINES = ("agents",)
 
@@ -198,6 +200,10 @@ def register() -> None:
     cs.store(group="schema", name="behaviour", node=BehaviourConf)
     cs.store(group="schema", name="strategy", node=StrategyConf)
     cs.store(group="schema", name="burst", node=BurstConf)
+    # Named experiments live in experiments/ and are chosen with +experiment=NAME.
+    for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
+        cs.store(group="experiment", name=path.stem, node=OmegaConf.load(path),
+                 package="_global_")
 
 
 # --- range checks ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["audience.size=150", "days=4", "strategy=steady"]
@@ -91,3 +92,25 @@ def test_a_killed_sweep_is_collected_and_resumed_to_the_same_rows(tmp_path):
     expected = pd.read_csv(whole / "outcomes.csv")
     assert (resumed.status == "finished").all()
     pd.testing.assert_frame_equal(resumed, expected)
+
+
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml"))
+
+
+def test_the_named_experiments_are_there_and_compose():
+    from sim.config import check, settings
+
+    assert {"steady_vs_burst", "burst_size", "attention", "reciprocity"} <= set(EXPERIMENTS)
+    for name in EXPERIMENTS:
+        check(settings(f"+experiment={name}"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_runs_as_a_tiny_sweep(tmp_path, name):
+    sweep = tmp_path / name
+    p = sim("sim", f"+experiment={name}", "audience.size=40", "days=21", "seed=0",
+            f"hydra.sweep.dir={sweep}")
+    assert p.returncode == 0, p.stderr
+    table = pd.read_csv(sweep / "outcomes.csv")
+    assert len(table) > 1 and (table.status == "finished").all()
