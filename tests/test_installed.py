@@ -42,3 +42,7 @@ def test_the_installed_package_finds_its_configs_and_runs(tmp_path):
                        text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert pd.read_csv(out / "outcome.csv").followers_start.iloc[0] == 100
+    shipped = subprocess.run([str(python), "-c", "from sim.config import EXPERIMENTS_DIR as d; "
+                              "print(d, sorted(p.stem for p in d.glob('*.yaml')))"],
+                             cwd=work, capture_output=True, text=True)
+    assert str(env_dir) in shipped.stdout and "steady_vs_burst" in shipped.stdout, shipped.stderr
