@@ -25,30 +25,35 @@ def rhythm(audience: DictConfig) -> np.ndarray:
     return w * (24.0 / w.sum())
 
 
-def _lognormal(rng: np.random.Generator, median: float, spread: float, n: int) -> np.ndarray:
+def lognormal(rng: np.random.Generator, median: float, spread: float, n: int) -> np.ndarray:
     return median * np.exp(spread * rng.standard_normal(n))
+
+
+def seen_per_hour(activity, reads, crowd, posts_per_day: float, rules: Rules):
+    """Posts a follower sees per hour, on average, from an account posting at this rate
+    that takes no notable share of their feed: online chance x readable share x visibility."""
+    usual_share = np.minimum(reads / crowd, 1.0)
+    return activity * usual_share * (posts_per_day / 24.0) * rules.post_lifetime_hours
 
 
 def draw_traits(audience: DictConfig, rules: Rules, rng: np.random.Generator, n: int,
                 active_share: float) -> dict[str, np.ndarray]:
     """Fixed traits of ``n`` followers; a share ``1 - active_share`` never logs in."""
     a = audience.attention
-    online_hours = np.clip(_lognormal(rng, a.online_hours, a.online_spread, n), 0.05, 24.0)
+    online_hours = np.clip(lognormal(rng, a.online_hours, a.online_spread, n), 0.05, 24.0)
     active = rng.random(n) < active_share
     activity = np.where(active, online_hours / 24.0, 0.0)
-    reads_per_day = np.maximum(_lognormal(rng, a.reads_per_day, a.reads_spread, n), 1.0)
-    followees = np.maximum(_lognormal(rng, a.followees, a.followees_spread, n), 1.0)
-    other_per_hour = a.other_posts_per_day / 24.0
-    crowd = followees * other_per_hour * rules.post_lifetime_hours
+    reads_per_day = np.maximum(lognormal(rng, a.reads_per_day, a.reads_spread, n), 1.0)
+    followees = np.maximum(lognormal(rng, a.followees, a.followees_spread, n), 1.0)
+    crowd = followees * (a.other_posts_per_day / 24.0) * rules.post_lifetime_hours
     reads = reads_per_day / online_hours
-    usual_share = np.minimum(reads / crowd, 1.0)
     # What one average followee leaves in the follower's memory of recent posts.
-    fair = (activity * usual_share * other_per_hour * rules.post_lifetime_hours
+    fair = (seen_per_hour(activity, reads, crowd, a.other_posts_per_day, rules)
             / (1.0 - rules.memory_keep))
     k = audience.interest_spread
     interest = rng.beta(audience.interest * k, (1.0 - audience.interest) * k, n)
     # Nobody minds an account that posts no more than an average followee: tolerance >= 1.
-    tolerance = 1.0 + _lognormal(rng, audience.tolerance - 1.0, audience.tolerance_spread, n)
+    tolerance = 1.0 + lognormal(rng, audience.tolerance - 1.0, audience.tolerance_spread, n)
     mutual = (rng.random(n) < audience.mutual_share).astype(np.int8)
     return {"activity": activity, "reads": reads, "crowd": crowd, "fair": fair,
             "interest": interest, "tolerance": tolerance, "mutual": mutual}
@@ -63,11 +68,10 @@ def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Ru
     fading balance, tie ages exponential (ties ending at a steady rate, whatever their age).
     """
     n = len(traits["activity"])
-    usual_share = np.minimum(traits["reads"] / traits["crowd"], 1.0)
-    seen_per_hour = (traits["activity"] * usual_share * audience.history.posts_per_day / 24.0
-                     * rules.post_lifetime_hours)
-    recent = seen_per_hour / (1.0 - rules.memory_keep)
-    balance = rules.value_credit * seen_per_hour / (1.0 - rules.balance_keep)
+    seen = seen_per_hour(traits["activity"], traits["reads"], traits["crowd"],
+                         audience.history.posts_per_day, rules)
+    recent = seen / (1.0 - rules.memory_keep)
+    balance = rules.value_credit * seen / (1.0 - rules.balance_keep)
     follower = SimpleNamespace(**traits)
     # Growth per online hour is a day's growth / (24 * activity); online with chance activity.
     growth_per_hour = annoyance_growth(follower, recent, rules) / 24.0

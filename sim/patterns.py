@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.audience import lognormal
 from sim.config import settings
 from sim.run import Result, simulate
 from sim.strategies import AccountView, Plan, Strategy
@@ -58,11 +59,6 @@ def growth_per_day(size: int, seeds, days: int = 30) -> float:
     return float(np.mean([r.outcome.net_change_pct.iloc[0] / days for r in rs]))
 
 
-def _initial_ties(r: Result) -> pd.DataFrame:
-    ties = r.model.ties()
-    return ties[(ties.since < 0) & ties.active]
-
-
 def ordinary_account(size: int, seeds, *extra: str, days: int = 51) -> dict[str, float]:
     """P2, P3, P4, P7 and P10 on ties to an ordinary account: one that posts at the feed's
     usual rate and never asks, watched for 51 days as in Kwak et al.
@@ -79,24 +75,24 @@ def ordinary_account(size: int, seeds, *extra: str, days: int = 51) -> dict[str,
     a = cfg.audience.attention
     rs = _runs(seeds, "strategy=broadcast", "budget.asks=0", f"audience.size={size}",
                f"days={days}", f"budget.posts_per_day={a.other_posts_per_day}", *extra)
-    initial = [_initial_ties(r) for r in rs]
+    ties = [r.model.ties() for r in rs]
+    initial = [t[(t.since < 0) & t.active] for t in ties]
     p = np.mean([t.left.notna().mean() for t in initial])
-    rng = np.random.default_rng(0)
-    followees = np.maximum(a.followees * np.exp(a.followees_spread * rng.standard_normal(100_000)), 1)
+    followees = np.maximum(lognormal(np.random.default_rng(0), a.followees, a.followees_spread,
+                                     100_000), 1)
     def break_rate(kind: int) -> float:
         """-ln(share of ties kept): a rate, so that a high churn does not saturate it."""
         ties = pd.concat([t[t.mutual == kind] for t in initial])
         return -np.log1p(-ties.left.notna().mean()) if len(ties) else np.nan
     one_way, mutual = break_rate(0), break_rate(1)
-    young_old = np.array([_young_and_old_rates(r.model.ties(), days) for r in rs]).sum(axis=0)
+    young_old = np.array([_young_and_old_rates(t, days) for t in ties]).sum(axis=0)
     unfollows = sum(int(r.outcome.unfollows.iloc[0]) for r in rs)
     flooding = sum(r.outcome.flooding_share.iloc[0] * r.outcome.unfollows.iloc[0] for r in rs)
-    remaining = [r.model.ties() for r in rs]
     return {"P2": float(np.mean(1.0 - (1.0 - p) ** followees)),
             "P3": one_way / mutual if mutual else np.inf,
             "P4": (young_old[0] / young_old[1]) / max(young_old[2] / young_old[3], 1e-12),
             "P7": float(flooding / max(unfollows, 1)),
-            "P10": float(np.mean([t[t.left.isna()].mutual.mean() for t in remaining]))}
+            "P10": float(np.mean([t[t.left.isna()].mutual.mean() for t in ties]))}
 
 
 def _young_and_old_rates(ties: pd.DataFrame, days: int) -> tuple[float, float, float, float]:
