@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import traceback
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim import collect
-from sim.config import CONF_DIR, SettingError, check, register
+from sim import collect, sweep
+from sim.config import CONF_DIR, SettingError, check, composition_error, register
 from sim.figure import save_figure
 from sim.run import simulate
 from sim.strategies import StrategyError, make_strategy
@@ -28,15 +30,23 @@ log = logging.getLogger(__name__)
 
 
 class CheckSettings(Callback):
-    """Refuse bad settings before Hydra makes the run folder, so none is left behind."""
+    """Refuse bad settings before Hydra makes the run or sweep folder, so none is left behind."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        try:
-            check(config)
-            make_strategy(config)
-        except SettingError as e:
-            sys.stderr.write(f"sim: {e}\n")
-            sys.exit(2)
+        _refuse_bad(lambda: (check(config), make_strategy(config)))
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        _refuse_bad(lambda: sweep.plan(config))
+
+
+def _refuse_bad(checking) -> None:
+    global _composed
+    _composed = True
+    try:
+        checking()
+    except SettingError as e:
+        sys.stderr.write(f"sim: {e}\n")
+        sys.exit(2)
 
 
 def _give_up(message: str, out_dir: Path) -> None:
@@ -51,7 +61,20 @@ def _give_up(message: str, out_dir: Path) -> None:
 
 
 class CollectSweep(Callback):
-    """At the end of a sweep, gather every run into one outcome table."""
+    """Say after each run how far the sweep has got; at its end, gather every run into one
+    outcome table."""
+
+    progress: sweep.Progress | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        sweep.pin_folder(config)
+        runs = sweep.jobs(config)
+        if runs is not None:
+            self.progress = sweep.Progress.start(Path(config.hydra.sweep.dir), len(runs))
+
+    def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
+        if self.progress is not None:  # None in a single run
+            self.progress.report()
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep = Path(config.hydra.sweep.dir)
@@ -61,8 +84,32 @@ class CollectSweep(Callback):
             sys.stderr.write(f"sim: {e}\n")
 
 
+def main() -> None:
+    """``python -m sim``: Hydra runs :func:`task`; a setting Hydra cannot compose (one that does
+    not exist, a group option that does not exist, a wrong type) is said in one paragraph."""
+    if os.environ.get("HYDRA_FULL_ERROR"):  # the user asked for Hydra's own report
+        task()
+        return
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let composition errors reach us unprinted
+    try:
+        task()
+    except CompactHydraException as e:
+        sys.stderr.write(f"sim: {composition_error(e)}\n")
+        sys.exit(2)
+    except Exception as e:
+        if _composed:  # a fault in sim, a launcher or a user's strategy: the traceback helps
+            raise
+        # Hydra refused the command line itself (e.g. -m together with --cfg)
+        sys.stderr.write(f"sim: {' '.join(str(e).split())}. See python -m sim --help.\n")
+        sys.exit(2)
+
+
+_composed = False  # set once Hydra has read the command line and composed the settings
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def main(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> None:
+    """One run (or one run of a sweep) in the folder Hydra made for it."""
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.RUN:

@@ -9,7 +9,9 @@ out of bounds.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,6 +206,9 @@ def register() -> None:
     for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
         cs.store(group="experiment", name=path.stem, node=OmegaConf.load(path),
                  package="_global_")
+    # An ad-hoc sweep's folder is named for what it sweeps (conf/config.yaml, hydra.sweep.dir).
+    from sim.sweep import name as sweep_name
+    OmegaConf.register_new_resolver("sim.sweep_name", sweep_name, replace=True)
 
 
 # --- range checks ---------------------------------------------------------------------------
@@ -270,6 +275,57 @@ def check(cfg: DictConfig) -> None:
                         f"a burst that ends within the run ({cfg.days} days = {cfg.days * 24} hours)",
                         why=f"The burst (day {s.burst_day}, hour {s.burst_hour}, {s.burst_hours} hours) "
                             f"ends at hour {end}, after the run ends.")
+
+
+# --- Hydra's composition errors, in one paragraph -----------------------------------------------
+
+def known_settings() -> list[str]:
+    """Every setting's dotted name, from the schema (burst's own settings included)."""
+    def walk(schema: type, prefix: str) -> list[str]:
+        names = []
+        for f in dataclasses.fields(schema):
+            child = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+            if dataclasses.is_dataclass(child):
+                names += walk(type(child), f"{prefix}{f.name}.")
+            elif not f.name.startswith("_"):
+                names.append(prefix + f.name)
+        return names
+    burst = [n for n in walk(BurstConf, "strategy.") if n not in walk(StrategyConf, "strategy.")]
+    return walk(Config, "") + burst
+
+
+def composition_error(error: Exception) -> SettingError:
+    """Hydra's message for a setting that does not exist, a group option that does not exist
+    or a value of the wrong type, as one paragraph that says what is allowed."""
+    text = " ".join(str(error).split())
+    cause = " ".join(str(error.__cause__).split()).split(" full_key:")[0] if error.__cause__ else ""
+    if m := re.search(r"Could not override '([^']+)'", text):
+        key = m.group(1)
+        known = known_settings()
+        near = difflib.get_close_matches(key, known, n=1)
+        parent = key.rpartition(".")[0]
+        siblings = [k.rpartition(".")[2] for k in known if k.rpartition(".")[0] == parent]
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        under = (f" The settings under '{parent}' are: {', '.join(siblings)}." if parent and siblings
+                 else "")
+        return SettingError(f"Setting '{key}' does not exist.{hint}{under} python -m sim --help "
+                            f"lists every setting.")
+    if m := re.search(r"Could not find '([\w/]+)/([^']+)'", text):
+        group, choice = m.groups()
+        listed = re.search(r"Available options in '[^']+': (.*?) Config search path", text)
+        allowed = ", ".join(listed.group(1).split()) if listed else "see python -m sim --help"
+        extra = {"strategy": ", or your own class with strategy._target_=mymodule.MyStrategy",
+                 "hydra/launcher": ". Launchers come with extras: pip install 'sim[joblib]', "
+                                   "'sim[submitit]' or 'sim[ray]'"}.get(group, "")
+        return SettingError(f"There is no {group} named '{choice}'. Allowed: {allowed}{extra}.")
+    if m := re.search(r"Error merging override ([^=\s]+)=(\S*)", text):
+        key, value = m.groups()
+        return SettingError(f"Setting '{key}' = {value!r} is not allowed: {cause.rstrip('.')}. "
+                            f"Change it on the command line ({key}=...).")
+    if "override_grammar" in text:
+        return SettingError(f"A setting on the command line cannot be read: {text.rstrip('.')}. Quote values "
+                            f"with brackets or spaces, e.g. seed='range(0,10)'.")
+    return SettingError(f"{text} {cause}".strip())
 
 
 def settings(*overrides: str) -> DictConfig:

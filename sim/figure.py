@@ -61,8 +61,12 @@ def plot_run(ts: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def save_figure(ts: pd.DataFrame, title: str, path: Path) -> None:
-    fig = plot_run(ts, title)
+    save(plot_run(ts, title), path, dpi=110)
+
+
+def save(fig: plt.Figure, path: Path, dpi: int = 110) -> None:
+    """Write a figure whole as PNG and free it."""
     try:
-        write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+        write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
     finally:
         plt.close(fig)

@@ -75,10 +75,22 @@ def test_help_explains_the_public_settings():
 def test_bad_input_is_one_clear_paragraph_and_no_run_folder(tmp_path, args, names):
     out = tmp_path / "run"
     p = sim(*args, f"hydra.run.dir={out}", cwd=tmp_path)
-    assert p.returncode != 0
+    assert p.returncode == 2
     assert names in p.stderr
     assert "Traceback" not in p.stderr + p.stdout
+    assert p.stderr.startswith("sim: ") and len(p.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_mistyped_setting_is_named_with_what_was_meant(tmp_path):
+    p = sim("behaviour.annoyance.gian=2", cwd=tmp_path)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+    assert "'behaviour.annoyance.gian' does not exist" in p.stderr
+    assert "Did you mean 'behaviour.annoyance.gain'" in p.stderr
+    assert "gain, convexity, half_life_days" in p.stderr
+    p = sim("strategy=stead", cwd=tmp_path)
+    assert "There is no strategy named 'stead'. Allowed: broadcast, burst" in p.stderr
+    assert not (tmp_path / "results").exists()
 
 
 def test_a_bad_setting_keeps_a_folder_that_was_there_before(tmp_path):

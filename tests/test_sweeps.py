@@ -114,3 +114,71 @@ def test_every_experiment_runs_as_a_tiny_sweep(tmp_path, name):
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(sweep / "outcomes.csv")
     assert len(table) > 1 and (table.status == "finished").all()
+
+
+# --- the sweep as a whole: its folder, its progress, bad input refused up front ---------------
+
+def test_an_ad_hoc_sweep_is_named_for_the_settings_it_sweeps(tmp_path):
+    p = sim("sim", "-m", "strategy=steady,broadcast", "seed=0,1", "audience.size=100", "days=1",
+            cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    [folder] = (tmp_path / "results" / "sweeps").iterdir()
+    assert folder.name.endswith("_strategy-seed")
+    assert sorted(f.name for f in folder.iterdir() if f.name.isdigit()) == ["0", "1", "2", "3"]
+    assert len(pd.read_csv(folder / "outcomes.csv")) == 4
+    # progress after every run, with an estimate of the time left while runs remain
+    lines = [x for x in p.stderr.splitlines() if x.startswith("sim sweep:")]
+    assert len(lines) == 4
+    assert "1 of 4 runs done, 0 failed, 3 left, about" in lines[0] and "to go" in lines[0]
+    assert "4 of 4 runs done, 0 failed, 0 left" in lines[-1]
+
+
+def test_the_folder_name_lists_only_swept_settings():
+    from sim.sweep import name
+
+    assert name(["strategy=steady,burst", "audience.size=100", "seed=range(0,3)"]) \
+        == "strategy-seed"
+    assert name(["days=3"]) == "sweep"
+
+
+def test_progress_counts_done_failed_and_left_and_estimates_the_rest(tmp_path):
+    from sim.sweep import Progress
+
+    for run, state in enumerate(["outcome.csv", "outcome.csv", "error.txt", None, None]):
+        (tmp_path / str(run) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(run) / ".hydra" / "overrides.yaml").write_text("[]")
+        if state:
+            (tmp_path / str(run) / state).write_text("x")
+    progress = Progress(tmp_path, total=6, started=1000.0, done_before=1)
+    # 2 runs ran in 60 s (one finished before the sweep resumed): 30 s each, 3 left
+    assert progress.line(now=1060.0) == ("sweep: 2 of 6 runs done, 1 failed, 3 left, "
+                                         "about 1 min 30 s to go (1 min 00 s so far)")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["audience.sizee=100,200"], "Setting 'audience.sizee' does not exist. Did you mean "
+                                 "'audience.size'?"),
+    (["strategy=steady,stedy"], "Run strategy=stedy: There is no strategy named 'stedy'"),
+    (["seed=range(0,0)"], "The sweep has no runs"),
+    (["audience.size=100,-5"], "Run audience.size=-5: Setting 'audience.size' = -5 is not "
+                               "allowed. Allowed: 1 <= value."),
+    (["seed=0,x"], "Setting 'seed' = 'x' is not allowed"),
+    (["strategy=steady,burst", "days=2"], "Run strategy=burst days=2: Setting "
+                                          "'strategy.burst_hours'"),
+])
+def test_a_sweep_that_cannot_run_whole_is_refused_before_any_folder(tmp_path, args, says):
+    p = sim("sim", "-m", *args, cwd=tmp_path)
+    assert p.returncode == 2
+    assert says in p.stderr, p.stderr
+    assert p.stderr.startswith("sim: ") and len(p.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in p.stderr + p.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_refused_sweep_leaves_an_existing_sweep_folder_alone(tmp_path):
+    sweep = tmp_path / "mine"
+    sweep.mkdir()
+    (sweep / "notes.txt").write_text("keep me")
+    p = sim("sim", "-m", "audience.size=100,-5", f"hydra.sweep.dir={sweep}")
+    assert p.returncode == 2
+    assert [f.name for f in sweep.iterdir()] == ["notes.txt"]

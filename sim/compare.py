@@ -1,0 +1,449 @@
+"""Compare sweeps: each outcome's mean with a 95 % confidence interval across seeds, per strategy
+and swept setting, and the differences between strategies::
+
+    python -m sim.compare results/sweeps/A [results/sweeps/B ...] [--out FOLDER]
+
+Runs are grouped by the strategy and by every setting that differs between the runs (seeds
+aside), so sweeps that swept different settings still line up: a sweep that held a setting
+fixed is compared at its value, and the report says so. Writes ``summary.csv``,
+``differences.csv`` and one figure per headline outcome plus ``followers_over_time.png`` into
+``<sweep>/compare/`` (one sweep) or ``results/compare/<time>/`` (several).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim import collect  # noqa: E402
+from sim.figure import save  # noqa: E402
+from sim.tables import write_csv, write_whole  # noqa: E402
+
+OUTCOMES = {  # outcome column: how tables and figures name it
+    "net_change_pct": "net change in followers (%)",
+    "followers_end": "followers at the end",
+    "follows": "new followers",
+    "unfollows": "unfollows",
+    "mutes": "mutes",
+    "impressions": "impressions",
+    "engagements": "engagements",
+    "comments": "comments",
+    "replies_given": "replies given",
+    "actions": "actions on asks",
+    "peak_hourly_unfollows": "most unfollows in one hour",
+    "flooding_share": "share of unfollows due to flooding",
+}
+HEADLINE = ["net_change_pct", "unfollows", "mutes", "engagements", "actions"]
+NOT_COMPARED = {"seed", "resume"}  # seeds are the replicates; resume is how a sweep ran
+LEVEL = 0.95
+MAX_PANELS = 12
+
+
+class CompareError(ValueError):
+    """A folder is not a sweep, or no run in it finished."""
+
+
+@dataclass
+class Sweep:
+    """One sweep's finished runs: outcomes, settings (flattened config) and time series."""
+
+    folder: Path
+    swept: list[str]        # the settings that vary between its runs (seed included)
+    runs: pd.DataFrame      # one row per finished run: settings, strategy label, outcomes
+    timeseries: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
+def read(folder: Path) -> Sweep:
+    """A sweep's finished runs; a :class:`CompareError` if it is not a sweep or none finished."""
+    folder = Path(folder)
+    try:
+        outcomes, timeseries = collect.collect(folder)
+    except collect.CollectError as e:
+        raise CompareError(str(e)) from e
+    finished = outcomes[outcomes.status == collect.FINISHED]
+    if finished.empty:
+        raise CompareError(f"'{folder}' has no finished runs ({len(outcomes)} runs: "
+                           f"{', '.join(f'{n} {s}' for s, n in outcomes.status.value_counts().items())}). "
+                           f"Finish it with resume=true and the same hydra.sweep.dir, then compare.")
+    given, rows = {}, []
+    for run_folder in collect.run_folders(folder):
+        run = int(run_folder.name) if run_folder.name.isdigit() else run_folder.name
+        for key, value in collect.swept_settings(run_folder).items():
+            given.setdefault(key, set()).add(str(value))
+        config = yaml.safe_load((run_folder / ".hydra" / "config.yaml").read_text()) or {}
+        flat = pd.json_normalize(config, sep=".").iloc[0].to_dict()
+        rows.append({"run": run, **{k: _hashable(v) for k, v in flat.items()}})
+    settings = pd.DataFrame(rows)
+    swept = [k for k, values in given.items() if len(values) > 1]  # set once is not swept
+    measured = finished[["run", *[c for c in ("strategy", "version", "followers_start")
+                                  if c in finished], *[c for c in OUTCOMES if c in finished]]]
+    runs = measured.merge(settings, on="run", how="left", suffixes=("", "_setting"))
+    runs.insert(0, "sweep", folder.name)
+    if len(timeseries):
+        timeseries = timeseries.assign(sweep=folder.name)
+    return Sweep(folder, swept, runs, timeseries)
+
+
+def _hashable(value):
+    return str(value) if isinstance(value, (list, dict)) else value
+
+
+def grouping(sweeps: list[Sweep]) -> tuple[list[str], list[str]]:
+    """(keys, notes): the settings to group runs by (strategy first) and, in words, how the
+    sweeps differ. A setting is kept only if the keys before it do not already fix it (e.g.
+    strategy.asks follows from budget.asks, burst's own settings from the strategy)."""
+    table = pd.concat([s.runs for s in sweeps], ignore_index=True)
+    text = table.astype(str)
+    swept = list(dict.fromkeys(k for s in sweeps for k in s.swept))
+    candidates = [c for c in table.columns if ("." in c or c in {"days", "engine"})
+                  and c not in NOT_COMPARED]  # settings, not outcomes
+    varied = {c for c in candidates if text[c].nunique() > 1}
+    order = ["strategy"] + [k for k in swept if k in varied]
+    order += sorted(varied - set(order))
+    keys: list[str] = []
+    for key in order:
+        if not (keys and _fixed(text, key, keys)):
+            keys.append(key)
+    return keys, _notes(sweeps, keys, [k for k in order if k in varied and k not in swept], table)
+
+
+def _fixed(text: pd.DataFrame, key: str, by: list[str]) -> bool:
+    """Whether ``by`` leaves ``key`` a single value in every group."""
+    return bool(text.groupby([text[k] for k in by])[key].nunique().max() <= 1)
+
+
+def _notes(sweeps: list[Sweep], keys: list[str], unswept: list[str],
+           table: pd.DataFrame) -> list[str]:
+    notes = []
+    if len(sweeps) > 1:
+        swept_sets = {s.name: [k for k in s.swept if k not in NOT_COMPARED] for s in sweeps}
+        if len({tuple(sorted(v)) for v in swept_sets.values()}) > 1:
+            notes.append("The sweeps vary different settings: " + "; ".join(
+                f"{name} sweeps {', '.join(v) or 'nothing but seeds'}"
+                for name, v in swept_sets.items()) + ".")
+    for key in keys[1:]:
+        by = [s for s in sweeps if key in s.swept]
+        for s in sweeps:
+            if by and s not in by:
+                held = ", ".join(map(str, s.runs[key].unique()))
+                notes.append(f"{s.name} does not sweep {key}; its runs have {key}={held} and are "
+                             f"compared at that value.")
+    text, told = table.astype(str), []
+    for key in unswept:  # differences between the sweeps that no sweep asked for
+        if any(text.loc[table.sweep == s.name, key].nunique() > 1 for s in sweeps):
+            continue  # varies inside a sweep: follows from what it sweeps
+        if any(_fixed(text, key, [k]) for k in told):
+            continue  # follows from one already told (e.g. strategy.asks from budget.asks)
+        told.append(key)
+        values = "; ".join(f"{s.name}: {', '.join(map(str, s.runs[key].unique()))}"
+                           for s in sweeps)
+        also = ("runs are grouped by it as well" if key in keys else
+                f"it goes together with {', '.join(keys[1:]) or 'the strategy'}, so a difference "
+                f"along that is partly a difference in {key}")
+        notes.append(f"The sweeps also differ in {key}, which none of them sweeps ({values}); "
+                     f"{also}.")
+    if "version" in table and table.version.nunique() > 1:
+        notes.append("The runs come from different sim versions (" +
+                     ", ".join(map(str, table.version.unique())) + "); the model may differ.")
+    return notes
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+def interval(values: np.ndarray) -> tuple[float, float, float]:
+    """(mean, low, high): a t interval at LEVEL; no width from a single value."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, np.nan, np.nan
+    half = stats.t.ppf((1 + LEVEL) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def summarise(table: pd.DataFrame, keys: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """One row per group and outcome: runs, mean, 95 % interval, standard deviation."""
+    rows = []
+    for group, runs in table.groupby(keys, sort=False, dropna=False):
+        group = dict(zip(keys, group if isinstance(group, tuple) else (group,)))
+        for outcome in outcomes:
+            values = runs[outcome].dropna().to_numpy(dtype=float)
+            if not len(values):
+                continue
+            mean, low, high = interval(values)
+            rows.append({**group, "outcome": outcome, "runs": len(values), "mean": mean,
+                         "ci_low": low, "ci_high": high,
+                         "sd": values.std(ddof=1) if len(values) > 1 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def differences(table: pd.DataFrame, keys: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """Every pair of strategies at the same other settings: mean of the first minus the second
+    with a 95 % interval, paired by seed where both ran the same seeds (common random numbers),
+    otherwise Welch's."""
+    others = keys[1:]
+    rows = []
+    groups = table.groupby(others, sort=False, dropna=False) if others else [((), table)]
+    for setting, runs in groups:
+        setting = dict(zip(others, setting if isinstance(setting, tuple) else (setting,)))
+        names = list(dict.fromkeys(runs.strategy))
+        for a, b in itertools.combinations(names, 2):
+            ra, rb = runs[runs.strategy == a], runs[runs.strategy == b]
+            paired = (ra.seed.is_unique and rb.seed.is_unique
+                      and set(ra.seed) == set(rb.seed) and len(ra) > 1)
+            for outcome in outcomes:
+                if paired:
+                    d = (ra.set_index("seed")[outcome] - rb.set_index("seed")[outcome]).dropna()
+                    diff, low, high = interval(d.to_numpy(dtype=float))
+                else:
+                    diff, low, high = _welch(ra[outcome].dropna().to_numpy(dtype=float),
+                                             rb[outcome].dropna().to_numpy(dtype=float))
+                rows.append({**setting, "strategy": a, "minus": b, "outcome": outcome,
+                             "difference": diff, "ci_low": low, "ci_high": high,
+                             "paired_by_seed": paired, "runs": min(len(ra), len(rb))})
+    return pd.DataFrame(rows)
+
+
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    diff = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
+    if len(a) < 2 or len(b) < 2:
+        return diff, np.nan, np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = stats.t.ppf((1 + LEVEL) / 2, dof) * se
+    return diff, diff - half, diff + half
+
+
+# --- report ---------------------------------------------------------------------------------
+
+def _cell(mean: float, low: float, high: float, signed: bool = False) -> str:
+    fmt = "{:+.2f}" if signed else "{:.2f}"
+    if np.isnan(low):
+        return fmt.format(mean)
+    return f"{fmt.format(mean)} [{fmt.format(low)}, {fmt.format(high)}]"
+
+
+def report(summary: pd.DataFrame, diffs: pd.DataFrame, keys: list[str], notes: list[str],
+           sweeps: list[Sweep], outcomes: list[str]) -> str:
+    """The tables as text: per outcome, a row per setting and a column per strategy."""
+    others = keys[1:]
+    runs = sum(len(s.runs) for s in sweeps)
+    lines = [f"Compared {runs} finished runs from {len(sweeps)} sweep(s): "
+             + ", ".join(str(s.folder) for s in sweeps),
+             f"Grouped by {', '.join(keys)}; mean [{LEVEL:.0%} interval] across seeds."]
+    lines += [f"Note: {n}" for n in notes]
+    for outcome in outcomes:
+        part = summary[summary.outcome == outcome].copy()
+        if part.empty:
+            continue
+        part["cell"] = [_cell(m, lo, hi) + f" n={n}" for m, lo, hi, n in
+                        zip(part["mean"], part.ci_low, part.ci_high, part.runs)]
+        table = (part.pivot_table(index=others, columns="strategy", values="cell",
+                                  aggfunc="first", sort=False)
+                 if others else part.set_index("strategy")[["cell"]].T)
+        d = diffs[diffs.outcome == outcome] if len(diffs) else diffs
+        if len(d):
+            d = d.assign(name=[f"{a} - {b}" for a, b in zip(d.strategy, d.minus)],
+                         cell=[_cell(m, lo, hi, signed=True) for m, lo, hi in
+                               zip(d.difference, d.ci_low, d.ci_high)])
+            extra = (d.pivot_table(index=others, columns="name", values="cell",
+                                   aggfunc="first", sort=False)
+                     if others else d.set_index("name")[["cell"]].T)
+            table = table.join(extra) if others else pd.concat([table, extra], axis=1)
+        if not others:
+            table.index = [""]
+        lines += ["", OUTCOMES.get(outcome, outcome) + ":",
+                  table.to_string(na_rep="-")]
+    return "\n".join(lines)
+
+
+# --- figures --------------------------------------------------------------------------------
+
+def _panels(frame: pd.DataFrame, facets: list[str]):
+    if not facets:
+        return [("", frame)]
+    groups = list(frame.groupby(facets, sort=True, dropna=False))
+    return [(", ".join(f"{k}={v}" for k, v in zip(facets, g if isinstance(g, tuple) else (g,))),
+             part) for g, part in groups][:MAX_PANELS]
+
+
+def _grid(n: int, width: float = 7.0, height: float = 4.6):
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
+                             constrained_layout=True)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def outcome_figure(summary: pd.DataFrame, outcome: str, keys: list[str]) -> plt.Figure:
+    """The outcome against the first swept setting, a line per strategy with its interval;
+    further settings become panels. Without a swept setting, one point per strategy."""
+    part = summary[summary.outcome == outcome]
+    others = keys[1:]
+    x_key = others[0] if others else None
+    panels = _panels(part, others[1:])
+    fig, axes = _grid(len(panels))
+    strategies = list(dict.fromkeys(part.strategy))
+    colours = dict(zip(strategies, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    for ax, (title, frame) in zip(axes, panels):
+        if x_key is None:
+            for i, s in enumerate(strategies):
+                row = frame[frame.strategy == s].iloc[0]
+                ax.errorbar([i], [row["mean"]], yerr=_yerr(row), fmt="o", ms=8, capsize=6,
+                            color=colours[s], lw=2)
+            ax.set_xticks(range(len(strategies)), strategies)
+            ax.set_xlim(-0.6, len(strategies) - 0.4)
+        else:
+            numeric = pd.api.types.is_numeric_dtype(frame[x_key])
+            levels = list(dict.fromkeys(frame[x_key]))
+            for j, s in enumerate(strategies):
+                rows = frame[frame.strategy == s]
+                if numeric:  # dodged a little so that equal intervals stay visible
+                    rows = rows.sort_values(x_key)
+                    span = np.ptp(frame[x_key].to_numpy(dtype=float)) or 1.0
+                    x = rows[x_key].to_numpy(dtype=float) + 0.012 * span * (
+                        j - (len(strategies) - 1) / 2)
+                else:
+                    x = np.array([levels.index(v) for v in rows[x_key]]) + 0.08 * (
+                        j - (len(strategies) - 1) / 2)
+                ax.errorbar(x, rows["mean"], yerr=_yerr(rows), marker="o", ms=6, capsize=4,
+                            lw=2, color=colours[s], label=s)
+            if not numeric:
+                ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+            ax.set_xlabel(x_key)
+            ax.legend(title="strategy", frameon=False)
+        if outcome == "net_change_pct":
+            ax.axhline(0, color="grey", lw=1)
+        ax.set_ylabel(OUTCOMES.get(outcome, outcome))
+        if title:
+            ax.set_title(title, fontsize=11)
+        _style(ax)
+    runs = int(part.runs.min()) if len(part) else 0
+    _titles(fig, OUTCOMES.get(outcome, outcome).capitalize(),
+            f"mean and {LEVEL:.0%} interval over seeds, at least {runs} runs per point")
+    return fig
+
+
+def _titles(fig: plt.Figure, title: str, subtitle: str) -> None:
+    fig.suptitle(f"{title}\n{subtitle}", fontsize=12)
+
+
+def _yerr(rows) -> np.ndarray:
+    mean = np.atleast_1d(np.asarray(rows["mean"], dtype=float))
+    low = np.atleast_1d(np.asarray(rows["ci_low"], dtype=float))
+    high = np.atleast_1d(np.asarray(rows["ci_high"], dtype=float))
+    return np.nan_to_num(np.vstack([mean - low, high - mean]))
+
+
+def followers_figure(table: pd.DataFrame, timeseries: pd.DataFrame, keys: list[str]) -> plt.Figure:
+    """Net change in followers over time: a band (mean and interval over seeds) per strategy,
+    a panel per combination of the other settings."""
+    ts = timeseries.merge(table[["sweep", "run", "followers_start", *keys]], on=["sweep", "run"])
+    ts["change"] = 100.0 * (ts.followers / ts.followers_start - 1.0)
+    panels = _panels(ts, keys[1:])
+    fig, axes = _grid(len(panels))
+    strategies = list(dict.fromkeys(table.strategy))
+    colours = dict(zip(strategies, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    for ax, (title, frame) in zip(axes, panels):
+        for s in strategies:
+            runs = frame[frame.strategy == s]
+            if runs.empty:
+                continue
+            wide = runs.pivot_table(index="hour", columns=["sweep", "run"], values="change")
+            n = wide.shape[1]
+            mean = wide.mean(axis=1)
+            days = wide.index.to_numpy() / 24.0
+            ax.plot(days, mean, color=colours[s], lw=2, label=f"{s} ({n} runs)")
+            if n > 1:
+                half = stats.t.ppf((1 + LEVEL) / 2, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n)
+                ax.fill_between(days, mean - half, mean + half, color=colours[s], alpha=0.25,
+                                lw=0)
+        ax.axhline(0, color="grey", lw=1)
+        ax.set_xlabel("day")
+        ax.set_ylabel("net change in followers (%)")
+        if title:
+            ax.set_title(title, fontsize=11)
+        ax.legend(title="strategy", frameon=False, loc="lower left")
+        _style(ax)
+    _titles(fig, "Followers over time", f"mean and {LEVEL:.0%} band over seeds")
+    return fig
+
+
+# --- command --------------------------------------------------------------------------------
+
+def compare(folders: list[Path], out: Path | None = None,
+            outcomes: list[str] | None = None) -> tuple[str, Path]:
+    """Read the sweeps, write the tables and figures into ``out``; returns (report, out)."""
+    sweeps = [read(Path(f)) for f in folders]  # every folder is checked before anything is written
+    outcomes = outcomes or [c for c in OUTCOMES if c in sweeps[0].runs]
+    keys, notes = grouping(sweeps)
+    table = pd.concat([s.runs for s in sweeps], ignore_index=True)
+    table = table.sort_values(keys[1:], kind="stable") if len(keys) > 1 else table
+    summary = summarise(table, keys, outcomes)
+    diffs = differences(table, keys, outcomes)
+    if table.strategy.nunique() < 2:
+        notes.append("Only one strategy ran, so there are no differences between strategies.")
+    if out is None:
+        out = (sweeps[0].folder / "compare" if len(sweeps) == 1 else
+               Path("results") / "compare" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(summary, out / "summary.csv")
+    write_csv(diffs, out / "differences.csv")
+    for outcome in [o for o in HEADLINE if o in outcomes]:
+        save(outcome_figure(summary, outcome, keys), out / f"{outcome}.png", dpi=150)
+    timeseries = pd.concat([s.timeseries for s in sweeps if len(s.timeseries)], ignore_index=True)
+    save(followers_figure(table, timeseries, keys), out / "followers_over_time.png", dpi=150)
+    text = report(summary, diffs, keys, notes, sweeps, [o for o in HEADLINE if o in outcomes])
+    write_whole(out / "report.txt", lambda tmp: Path(tmp).write_text(text + "\n"))
+    return text, out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.compare", description=__doc__.strip().splitlines()[0],
+        epilog="Example: python -m sim.compare results/sweeps/2026-11-26_10-00-00_strategy-seed")
+    parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (results/sweeps/...)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the tables and figures (default: <sweep>/compare/, or "
+                             "results/compare/<time>/ for several sweeps)")
+    parser.add_argument("--outcomes", nargs="+", choices=list(OUTCOMES), default=None,
+                        metavar="OUTCOME", help="outcomes to compare (default: all): "
+                                                + ", ".join(OUTCOMES))
+    args = parser.parse_args(argv)
+    try:
+        text, out = compare(args.sweeps, args.out, args.outcomes)
+    except CompareError as e:
+        sys.stderr.write(f"sim.compare: {e}\n")
+        sys.exit(2)
+    print(text)
+    print(f"\nwrote {out}/ (summary.csv, differences.csv, report.txt, figures)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""A sweep as a whole: the runs it will make, refused up front if any cannot run; its folder
+name; and how far it has got.
+
+Hydra's basic sweeper makes the sweep folder before it composes the first run, so a typo in a
+swept setting would leave a folder behind and a failed row per run. :func:`plan` composes every
+run the way the sweeper will, before any folder exists, so a sweep either starts whole or is
+refused with one paragraph.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf.errors import OmegaConfBaseException
+
+from sim import collect
+from sim.config import SettingError, check, composition_error
+from sim.strategies import make_strategy
+
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+HINT = ("Settings are named as in python -m sim --help (e.g. audience.size=1000,5000, "
+        "strategy=steady,burst, seed='range(0,10)').")
+
+
+def name(task_overrides) -> str:
+    """A sweep folder's name: the settings it sweeps, e.g. ``strategy-audience.size-seed``."""
+    try:
+        parsed = OverridesParser.create().parse_overrides([str(o) for o in task_overrides])
+    except HydraException:
+        return "sweep"
+    keys = [o.get_key_element().lstrip("+~") for o in parsed if o.is_sweep_override()]
+    return "-".join(keys).replace("/", ".") or "sweep"
+
+
+def pin_folder(config: DictConfig) -> None:
+    """Fix the sweep folder's name for every run. Each run composes its own config, in which
+    only its own settings are overrides, so the name must be passed on as an override."""
+    folder = str(config.hydra.sweep.dir)
+    with open_dict(config), read_write(config):
+        config.hydra.sweep.dir = folder
+        config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{folder}'")
+
+
+def jobs(config: DictConfig) -> list[list[str]] | None:
+    """Every run's settings, in the order the basic sweeper runs them (None for another
+    sweeper, whose runs are not known in advance)."""
+    if config.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+        return None
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{k}={v}" for k, v in params.items()]
+    arguments += list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+    loader = GlobalHydra.instance().config_loader()
+    try:
+        parsed = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
+    except HydraException as e:
+        raise SettingError(f"The sweep's settings cannot be read: {composition_error(e)} "
+                           f"{HINT}") from e
+    batches = BasicSweeper.split_arguments(parsed, config.hydra.sweeper.get("max_batch_size"))
+    return [list(job) for batch in batches for job in batch]
+
+
+def plan(config: DictConfig) -> list[list[str]] | None:
+    """The sweep's runs, each composed and checked as it will run; a :class:`SettingError`
+    naming the first run that could not."""
+    runs = jobs(config)
+    if runs is None:
+        return None
+    if not runs:
+        raise SettingError(
+            "The sweep has no runs: a swept setting has no values (e.g. seed='range(0,0)'). "
+            "Give each swept setting at least one value, e.g. seed='range(0,10)'.")
+    loader = GlobalHydra.instance().config_loader()
+    seen: dict[tuple, None] = {}
+    for overrides in runs:
+        # Seeds never change whether a run can start (any seed >= 0 runs), so one composition
+        # per combination of the other settings is enough; the seeds are checked by value.
+        others = tuple(o for o in overrides if not o.startswith("seed="))
+        if others in seen:
+            continue
+        seen[others] = None
+        try:
+            job = loader.load_sweep_config(config, list(overrides))
+            check(job)
+            make_strategy(job)
+        except SettingError as e:
+            raise SettingError(f"Run {' '.join(overrides)}: {e}") from e
+        except (HydraException, OmegaConfBaseException) as e:
+            raise SettingError(f"Run {' '.join(overrides)}: {composition_error(e)}") from e
+    for overrides in runs:
+        for o in overrides:
+            if o.startswith("seed="):
+                _check_seed(o.partition("=")[2], overrides)
+    return runs
+
+
+def _check_seed(value: str, overrides) -> None:
+    try:
+        ok = int(value) >= 0 and str(int(value)) == value.strip()
+    except ValueError:
+        ok = False
+    if not ok:
+        raise SettingError(f"Run {' '.join(overrides)}: Setting 'seed' = {value!r} is not "
+                           f"allowed. Allowed: a whole number >= 0, e.g. seed='range(0,10)'.")
+
+
+@dataclass
+class Progress:
+    """How far a sweep has got, counted from its run folders, so it holds whichever launcher
+    (and however many processes) ran the runs."""
+
+    folder: Path
+    total: int
+    started: float = field(default_factory=time.time)
+    done_before: int = 0  # finished in an earlier attempt (resume=true): no time spent on them
+
+    @classmethod
+    def start(cls, folder: Path, total: int) -> Progress:
+        finished = sum(collect.status(f) == collect.FINISHED
+                       for f in collect.run_folders(folder)) if folder.is_dir() else 0
+        return cls(folder, total, done_before=finished)
+
+    def line(self, now: float | None = None) -> str:
+        states = [collect.status(f) for f in collect.run_folders(self.folder)]
+        done, failed = states.count(collect.FINISHED), states.count(collect.FAILED)
+        left = max(self.total - done - failed, 0)
+        spent = (now or time.time()) - self.started
+        ran = done + failed - self.done_before
+        text = f"sweep: {done} of {self.total} runs done, {failed} failed, {left} left"
+        if left and ran > 0:
+            text += f", about {_duration(spent / ran * left)} to go"
+        return text + f" ({_duration(spent)} so far)"
+
+    def report(self) -> None:
+        sys.stderr.write(f"sim {self.line()}\n")
+        sys.stderr.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
