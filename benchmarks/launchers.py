@@ -6,6 +6,10 @@ The sweep is ``strategy=steady seed=range(0,RUNS) audience.size=SIZE days=DAYS``
 ``python -m sim -m`` as a user would, so the times include Python start-up and, for joblib,
 starting its worker processes. Report the medians and the ratio basic/joblib.
 
+Beside it, the script measures what running in parallel can give on this machine at all: the
+same pure-Python loop in one process, then in two at once (throughput ratio). Virtual
+machines often sell hyperthreads or capped CPU time as cores, and no launcher can beat that.
+
 Run from the repository root (needs ``pip install '.[joblib]'``)::
 
     python benchmarks/launchers.py
@@ -37,6 +41,19 @@ def sweep(launcher: str, folder: Path, runs: int, size: int, days: int) -> float
     return time.perf_counter() - start
 
 
+BURN = "import time\nt=time.perf_counter()\nx=0\nfor i in range(20_000_000): x+=i*i\nprint(time.perf_counter()-t)"
+
+
+def parallel_capacity() -> float:
+    """Throughput of two CPU-bound processes at once relative to one (2.0 = two real cores)."""
+    def burn(k: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.PIPE, text=True)
+                 for _ in range(k)]
+        return max(float(p.communicate()[0]) for p in procs)
+    one, two = statistics.median(burn(1) for _ in range(3)), statistics.median(burn(2) for _ in range(3))
+    return 2 * one / two
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=6, help="runs in the sweep")
@@ -57,9 +74,11 @@ def main() -> None:
         tables = {(Path(tmp) / f"{name}{r}" / "outcomes.csv").read_text()
                   for name in times for r in range(args.repeats)}
     basic, joblib = (statistics.median(times[k]) for k in ("basic", "joblib"))
+    capacity = parallel_capacity()
     print(f"basic launcher  {basic:6.1f} s\njoblib launcher {joblib:6.1f} s\n"
           f"speed-up basic/joblib = {basic / joblib:.2f}; identical outcome tables: "
-          f"{len(tables) == 1}")
+          f"{len(tables) == 1}\n"
+          f"this machine: two CPU-bound processes do {capacity:.2f}x the work of one")
 
 
 if __name__ == "__main__":

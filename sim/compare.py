@@ -389,7 +389,7 @@ def followers_figure(table: pd.DataFrame, timeseries: pd.DataFrame, keys: list[s
         ax.set_ylabel("net change in followers (%)")
         if title:
             ax.set_title(title, fontsize=11)
-        ax.legend(title="strategy", frameon=False, loc="lower left")
+        ax.legend(title="strategy", frameon=False, loc="upper left")
         _style(ax)
     _titles(fig, "Followers over time", f"mean and {LEVEL:.0%} band over seeds")
     return fig

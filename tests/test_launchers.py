@@ -87,8 +87,13 @@ def test_the_shipped_slurm_config_selects_submitits_slurm_launcher():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
 def test_joblib_is_faster_than_one_run_after_another(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from launchers import parallel_capacity
+
+    capacity = parallel_capacity()
+    if capacity < 1.5:
+        pytest.skip(f"two processes do only {capacity:.2f}x the work of one on this machine")
     sweep = ["strategy=steady", "seed=range(0,6)", "audience.size=6000", "days=4"]
     times = {}
     for launcher in ("basic", "joblib"):
@@ -96,4 +101,4 @@ def test_joblib_is_faster_than_one_run_after_another(tmp_path):
         p = sim(*sweep, f"hydra/launcher={launcher}", f"hydra.sweep.dir={tmp_path / launcher}")
         times[launcher] = time.perf_counter() - start
         assert p.returncode == 0, p.stderr
-    assert times["joblib"] < 0.85 * times["basic"], times
+    assert times["basic"] / times["joblib"] > 1 + 0.4 * (capacity - 1), (times, capacity)
