@@ -66,20 +66,22 @@ class CollectSweep(Callback):
 
     progress: sweep.Progress | None = None
 
+    def __getstate__(self) -> dict:
+        return {}  # launchers ship callbacks to their workers; the watching stays here
+
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         sweep.pin_folder(config)
         runs = sweep.jobs(config)
         if runs is not None:
             self.progress = sweep.Progress.start(Path(config.hydra.sweep.dir), len(runs))
-
-    def on_job_end(self, config: DictConfig, job_return, **kwargs) -> None:
-        if self.progress is not None:  # None in a single run
-            self.progress.report()
+            self.progress.watch()
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        sweep = Path(config.hydra.sweep.dir)
+        if self.progress is not None:
+            self.progress.stop()
+        folder = Path(config.hydra.sweep.dir)
         try:
-            print(collect.summary(collect.write(sweep), sweep))
+            print(collect.summary(collect.write(folder), folder))
         except collect.CollectError as e:
             sys.stderr.write(f"sim: {e}\n")
 

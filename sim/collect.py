@@ -35,11 +35,16 @@ def run_folders(sweep: Path) -> list[Path]:
                                           int(p.name) if p.name.isdigit() else 0, p.name))
 
 
+def recorded_overrides(folder: Path) -> list[str]:
+    """The run's command-line settings as Hydra recorded them (key=value strings)."""
+    return [str(o) for o in yaml.safe_load((folder / ".hydra" / "overrides.yaml").read_text())
+            or []]
+
+
 def swept_settings(folder: Path) -> dict:
     """The run's command-line settings (key=value) as Hydra recorded them, values typed."""
-    overrides = yaml.safe_load((folder / ".hydra" / "overrides.yaml").read_text()) or []
     settings = {}
-    for item in overrides:
+    for item in recorded_overrides(folder):
         key, _, value = str(item).partition("=")
         key = key.lstrip("+~")
         if key not in NOT_SETTINGS:
@@ -108,8 +113,9 @@ def write(sweep: Path) -> pd.DataFrame:
 def summary(outcomes: pd.DataFrame, sweep: Path) -> str:
     counts = outcomes.status.value_counts()
     parts = [f"{counts.get(s, 0)} {s}" for s in (FINISHED, FAILED, UNFINISHED) if counts.get(s, 0)]
+    series = ", timeseries.parquet" if counts.get(FINISHED, 0) else " (no run finished: no time series)"
     return (f"sweep {sweep}: {len(outcomes)} runs ({', '.join(parts)}); "
-            f"wrote outcomes.csv, outcomes.parquet, timeseries.parquet")
+            f"wrote outcomes.csv, outcomes.parquet{series}")
 
 
 def main(argv: list[str] | None = None) -> None:

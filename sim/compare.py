@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +33,6 @@ from scipy import stats  # noqa: E402
 
 from sim import collect  # noqa: E402
 from sim.figure import save  # noqa: E402
-from sim.tables import write_csv, write_whole  # noqa: E402
 
 OUTCOMES = {  # outcome column: how tables and figures name it
     "net_change_pct": "net change in followers (%)",
@@ -64,13 +66,17 @@ class Sweep:
     swept: list[str]        # the settings that vary between its runs (seed included)
     runs: pd.DataFrame      # one row per finished run: settings, strategy label, outcomes
     timeseries: pd.DataFrame
+    left_out: int = 0       # runs that failed or did not finish
+    name: str = ""          # how the report names it (the folder's name unless ambiguous)
 
-    @property
-    def name(self) -> str:
-        return self.folder.name
+    def __post_init__(self) -> None:
+        self.name = self.name or self.folder.name
 
 
-def read(folder: Path) -> Sweep:
+GROUPS = ("audience", "behaviour")  # a swept group is known by its name setting
+
+
+def read(folder: Path, name: str | None = None) -> Sweep:
     """A sweep's finished runs; a :class:`CompareError` if it is not a sweep or none finished."""
     folder = Path(folder)
     try:
@@ -86,6 +92,7 @@ def read(folder: Path) -> Sweep:
     for run_folder in collect.run_folders(folder):
         run = int(run_folder.name) if run_folder.name.isdigit() else run_folder.name
         for key, value in collect.swept_settings(run_folder).items():
+            key = f"{key}.name" if key in GROUPS else key
             given.setdefault(key, set()).add(str(value))
         config = yaml.safe_load((run_folder / ".hydra" / "config.yaml").read_text()) or {}
         flat = pd.json_normalize(config, sep=".").iloc[0].to_dict()
@@ -95,10 +102,11 @@ def read(folder: Path) -> Sweep:
     measured = finished[["run", *[c for c in ("strategy", "version", "followers_start")
                                   if c in finished], *[c for c in OUTCOMES if c in finished]]]
     runs = measured.merge(settings, on="run", how="left", suffixes=("", "_setting"))
-    runs.insert(0, "sweep", folder.name)
+    name = name or folder.name
+    runs.insert(0, "sweep", name)
     if len(timeseries):
-        timeseries = timeseries.assign(sweep=folder.name)
-    return Sweep(folder, swept, runs, timeseries)
+        timeseries = timeseries.assign(sweep=name)
+    return Sweep(folder, swept, runs, timeseries, len(outcomes) - len(finished), name)
 
 
 def _hashable(value):
@@ -109,6 +117,9 @@ def grouping(sweeps: list[Sweep]) -> tuple[list[str], list[str]]:
     """(keys, notes): the settings to group runs by (strategy first) and, in words, how the
     sweeps differ. A setting is kept only if the keys before it do not already fix it (e.g.
     strategy.asks follows from budget.asks, burst's own settings from the strategy)."""
+    columns = list(dict.fromkeys(c for s in sweeps for c in s.runs.columns))
+    for s in sweeps:  # a setting one sweep lacks (e.g. burst's own) is n/a in the others
+        s.runs = s.runs.reindex(columns=columns)
     table = pd.concat([s.runs for s in sweeps], ignore_index=True)
     text = table.astype(str)
     swept = list(dict.fromkeys(k for s in sweeps for k in s.swept))
@@ -142,7 +153,7 @@ def _notes(sweeps: list[Sweep], keys: list[str], unswept: list[str],
         by = [s for s in sweeps if key in s.swept]
         for s in sweeps:
             if by and s not in by:
-                held = ", ".join(map(str, s.runs[key].unique()))
+                held = ", ".join("n/a" if pd.isna(v) else str(v) for v in s.runs[key].unique())
                 notes.append(f"{s.name} does not sweep {key}; its runs have {key}={held} and are "
                              f"compared at that value.")
     text, told = table.astype(str), []
@@ -159,6 +170,10 @@ def _notes(sweeps: list[Sweep], keys: list[str], unswept: list[str],
                 f"along that is partly a difference in {key}")
         notes.append(f"The sweeps also differ in {key}, which none of them sweeps ({values}); "
                      f"{also}.")
+    for s in sweeps:
+        if s.left_out:
+            notes.append(f"{s.name}: {s.left_out} run(s) failed or did not finish and are left "
+                         f"out (see its outcomes.csv).")
     if "version" in table and table.version.nunique() > 1:
         notes.append("The runs come from different sim versions (" +
                      ", ".join(map(str, table.version.unique())) + "); the model may differ.")
@@ -170,6 +185,8 @@ def _notes(sweeps: list[Sweep], keys: list[str], unswept: list[str],
 def interval(values: np.ndarray) -> tuple[float, float, float]:
     """(mean, low, high): a t interval at LEVEL; no width from a single value."""
     values = np.asarray(values, dtype=float)
+    if not len(values):
+        return np.nan, np.nan, np.nan
     mean = float(values.mean())
     if len(values) < 2:
         return mean, np.nan, np.nan
@@ -195,29 +212,41 @@ def summarise(table: pd.DataFrame, keys: list[str], outcomes: list[str]) -> pd.D
 
 def differences(table: pd.DataFrame, keys: list[str], outcomes: list[str]) -> pd.DataFrame:
     """Every pair of strategies at the same other settings: mean of the first minus the second
-    with a 95 % interval, paired by seed where both ran the same seeds (common random numbers),
-    otherwise Welch's."""
+    with a 95 % interval. Paired by seed on the seeds both ran (common random numbers), else
+    Welch's. A setting a strategy does not have (burst's timing, for steady) matches every
+    value, so steady is compared with burst at each burst timing."""
     others = keys[1:]
+    names = list(dict.fromkeys(table.strategy))
     rows = []
-    groups = table.groupby(others, sort=False, dropna=False) if others else [((), table)]
-    for setting, runs in groups:
-        setting = dict(zip(others, setting if isinstance(setting, tuple) else (setting,)))
-        names = list(dict.fromkeys(runs.strategy))
+    for setting in table[others].drop_duplicates().to_dict("records") if others else [{}]:
         for a, b in itertools.combinations(names, 2):
-            ra, rb = runs[runs.strategy == a], runs[runs.strategy == b]
-            paired = (ra.seed.is_unique and rb.seed.is_unique
-                      and set(ra.seed) == set(rb.seed) and len(ra) > 1)
+            ra, rb = _matching(table, a, setting), _matching(table, b, setting)
+            if ra.empty or rb.empty:
+                continue
+            common = sorted(set(ra.seed) & set(rb.seed))
+            paired = ra.seed.is_unique and rb.seed.is_unique and len(common) > 1
             for outcome in outcomes:
                 if paired:
-                    d = (ra.set_index("seed")[outcome] - rb.set_index("seed")[outcome]).dropna()
+                    d = (ra.set_index("seed")[outcome].loc[common]
+                         - rb.set_index("seed")[outcome].loc[common]).dropna()
                     diff, low, high = interval(d.to_numpy(dtype=float))
                 else:
                     diff, low, high = _welch(ra[outcome].dropna().to_numpy(dtype=float),
                                              rb[outcome].dropna().to_numpy(dtype=float))
                 rows.append({**setting, "strategy": a, "minus": b, "outcome": outcome,
                              "difference": diff, "ci_low": low, "ci_high": high,
-                             "paired_by_seed": paired, "runs": min(len(ra), len(rb))})
-    return pd.DataFrame(rows)
+                             "paired_by_seed": paired,
+                             "runs": len(common) if paired else min(len(ra), len(rb))})
+    return pd.DataFrame(rows).drop_duplicates(subset=None) if rows else pd.DataFrame(rows)
+
+
+def _matching(table: pd.DataFrame, strategy: str, setting: dict) -> pd.DataFrame:
+    runs = table[table.strategy == strategy]
+    for key, value in setting.items():
+        if runs[key].isna().all():
+            continue  # the strategy has no such setting: it matches every value
+        runs = runs[runs[key].isna()] if pd.isna(value) else runs[runs[key] == value]
+    return runs
 
 
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -251,6 +280,13 @@ def report(summary: pd.DataFrame, diffs: pd.DataFrame, keys: list[str], notes: l
              + ", ".join(str(s.folder) for s in sweeps),
              f"Grouped by {', '.join(keys)}; mean [{LEVEL:.0%} interval] across seeds."]
     lines += [f"Note: {n}" for n in notes]
+    if len(diffs) and not diffs.paired_by_seed.all():
+        lines.append("Note: differences marked * are not paired by seed (Welch's interval).")
+    summary = summary.assign(**{k: summary[k].astype(object).where(summary[k].notna(), "n/a")
+                                for k in others})
+    if len(diffs):
+        diffs = diffs.assign(**{k: diffs[k].astype(object).where(diffs[k].notna(), "n/a")
+                                for k in others})
     for outcome in outcomes:
         part = summary[summary.outcome == outcome].copy()
         if part.empty:
@@ -263,8 +299,9 @@ def report(summary: pd.DataFrame, diffs: pd.DataFrame, keys: list[str], notes: l
         d = diffs[diffs.outcome == outcome] if len(diffs) else diffs
         if len(d):
             d = d.assign(name=[f"{a} - {b}" for a, b in zip(d.strategy, d.minus)],
-                         cell=[_cell(m, lo, hi, signed=True) for m, lo, hi in
-                               zip(d.difference, d.ci_low, d.ci_high)])
+                         cell=[_cell(m, lo, hi, signed=True) + ("" if paired else " *")
+                               for m, lo, hi, paired in
+                               zip(d.difference, d.ci_low, d.ci_high, d.paired_by_seed)])
             extra = (d.pivot_table(index=others, columns="name", values="cell",
                                    aggfunc="first", sort=False)
                      if others else d.set_index("name")[["cell"]].T)
@@ -309,8 +346,7 @@ def outcome_figure(summary: pd.DataFrame, outcome: str, keys: list[str]) -> plt.
     x_key = others[0] if others else None
     panels = _panels(part, others[1:])
     fig, axes = _grid(len(panels))
-    strategies = list(dict.fromkeys(part.strategy))
-    colours = dict(zip(strategies, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    strategies, colours = _colours(part)
     for ax, (title, frame) in zip(axes, panels):
         if x_key is None:
             for i, s in enumerate(strategies):
@@ -321,9 +357,17 @@ def outcome_figure(summary: pd.DataFrame, outcome: str, keys: list[str]) -> plt.
             ax.set_xlim(-0.6, len(strategies) - 0.4)
         else:
             numeric = pd.api.types.is_numeric_dtype(frame[x_key])
-            levels = list(dict.fromkeys(frame[x_key]))
+            levels = list(dict.fromkeys(frame[x_key].dropna()))
             for j, s in enumerate(strategies):
                 rows = frame[frame.strategy == s]
+                if len(rows) and rows[x_key].isna().all():  # it has no such setting: a level
+                    row = rows.iloc[0]
+                    ax.axhline(row["mean"], color=colours[s], lw=2, ls="--",
+                               label=f"{s} (no {x_key})")
+                    if not np.isnan(row["ci_low"]):
+                        ax.axhspan(row["ci_low"], row["ci_high"], color=colours[s], alpha=0.15,
+                                   lw=0)
+                    continue
                 if numeric:  # dodged a little so that equal intervals stay visible
                     rows = rows.sort_values(x_key)
                     span = np.ptp(frame[x_key].to_numpy(dtype=float)) or 1.0
@@ -336,6 +380,8 @@ def outcome_figure(summary: pd.DataFrame, outcome: str, keys: list[str]) -> plt.
                             lw=2, color=colours[s], label=s)
             if not numeric:
                 ax.set_xticks(range(len(levels)), [str(v) for v in levels])
+            elif len(levels) < 2:
+                ax.set_xticks(levels, [str(v) for v in levels])
             ax.set_xlabel(x_key)
             ax.legend(title="strategy", frameon=False)
         if outcome == "net_change_pct":
@@ -346,12 +392,20 @@ def outcome_figure(summary: pd.DataFrame, outcome: str, keys: list[str]) -> plt.
         _style(ax)
     runs = int(part.runs.min()) if len(part) else 0
     _titles(fig, OUTCOMES.get(outcome, outcome).capitalize(),
-            f"mean and {LEVEL:.0%} interval over seeds, at least {runs} runs per point")
+            f"mean over seeds with its {LEVEL:.0%} confidence interval, at least {runs} runs "
+            f"per point")
     return fig
 
 
 def _titles(fig: plt.Figure, title: str, subtitle: str) -> None:
     fig.suptitle(f"{title}\n{subtitle}", fontsize=12)
+
+
+def _colours(frame: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """Strategies in order of appearance, each with the same colour in every figure."""
+    strategies = list(dict.fromkeys(frame.strategy))
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return strategies, {s: cycle[i % len(cycle)] for i, s in enumerate(strategies)}
 
 
 def _yerr(rows) -> np.ndarray:
@@ -368,21 +422,19 @@ def followers_figure(table: pd.DataFrame, timeseries: pd.DataFrame, keys: list[s
     ts["change"] = 100.0 * (ts.followers / ts.followers_start - 1.0)
     panels = _panels(ts, keys[1:])
     fig, axes = _grid(len(panels))
-    strategies = list(dict.fromkeys(table.strategy))
-    colours = dict(zip(strategies, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    strategies, colours = _colours(table)
     for ax, (title, frame) in zip(axes, panels):
         for s in strategies:
             runs = frame[frame.strategy == s]
             if runs.empty:
                 continue
-            wide = runs.pivot_table(index="hour", columns=["sweep", "run"], values="change")
-            n = wide.shape[1]
-            mean = wide.mean(axis=1)
+            wide = runs.pivot(index="hour", columns=["sweep", "run"], values="change")
+            band = np.array([interval(row[~np.isnan(row)]) for row in wide.to_numpy(dtype=float)])
             days = wide.index.to_numpy() / 24.0
-            ax.plot(days, mean, color=colours[s], lw=2, label=f"{s} ({n} runs)")
-            if n > 1:
-                half = stats.t.ppf((1 + LEVEL) / 2, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n)
-                ax.fill_between(days, mean - half, mean + half, color=colours[s], alpha=0.25,
+            ax.plot(days, band[:, 0], color=colours[s], lw=2,
+                    label=f"{s} ({wide.shape[1]} runs)")
+            if wide.shape[1] > 1:
+                ax.fill_between(days, band[:, 1], band[:, 2], color=colours[s], alpha=0.25,
                                 lw=0)
         ax.axhline(0, color="grey", lw=1)
         ax.set_xlabel("day")
@@ -391,7 +443,8 @@ def followers_figure(table: pd.DataFrame, timeseries: pd.DataFrame, keys: list[s
             ax.set_title(title, fontsize=11)
         ax.legend(title="strategy", frameon=False, loc="upper left")
         _style(ax)
-    _titles(fig, "Followers over time", f"mean and {LEVEL:.0%} band over seeds")
+    _titles(fig, "Followers over time", f"mean over seeds, with the {LEVEL:.0%} confidence "
+                                        f"band of the mean")
     return fig
 
 
@@ -400,28 +453,64 @@ def followers_figure(table: pd.DataFrame, timeseries: pd.DataFrame, keys: list[s
 def compare(folders: list[Path], out: Path | None = None,
             outcomes: list[str] | None = None) -> tuple[str, Path]:
     """Read the sweeps, write the tables and figures into ``out``; returns (report, out)."""
-    sweeps = [read(Path(f)) for f in folders]  # every folder is checked before anything is written
-    outcomes = outcomes or [c for c in OUTCOMES if c in sweeps[0].runs]
+    folders = [Path(f) for f in folders]
+    resolved = [f.resolve() for f in folders]
+    if len(set(resolved)) < len(resolved):
+        raise CompareError("The same sweep folder is given twice; its runs would count twice. "
+                           "Give each sweep once.")
+    ambiguous = len({f.name for f in folders}) < len(folders)
+    # every folder is read and checked before anything is written
+    sweeps = [read(f, str(f) if ambiguous else None) for f in folders]
     keys, notes = grouping(sweeps)
     table = pd.concat([s.runs for s in sweeps], ignore_index=True)
+    repeated = table.duplicated(subset=[*keys, "seed"])
+    if repeated.any():  # e.g. two sweeps that overlap: a seed is one replicate, not two
+        notes.append(f"{int(repeated.sum())} run(s) repeat a seed already counted at the same "
+                     f"settings (the sweeps overlap); each seed is counted once.")
+        table = table[~repeated]
     table = table.sort_values(keys[1:], kind="stable") if len(keys) > 1 else table
-    summary = summarise(table, keys, outcomes)
-    diffs = differences(table, keys, outcomes)
+    measured = [c for c in OUTCOMES if c in table]
+    summary = summarise(table, keys, measured)  # the tables have every outcome
+    diffs = differences(table, keys, measured)
     if table.strategy.nunique() < 2:
         notes.append("Only one strategy ran, so there are no differences between strategies.")
+    panels = len(table[keys[2:]].drop_duplicates()) if len(keys) > 2 else 1
+    if panels > MAX_PANELS:
+        notes.append(f"The figures show the first {MAX_PANELS} of {panels} combinations of "
+                     f"{', '.join(keys[2:])}; summary.csv has them all.")
+    shown = outcomes or [o for o in HEADLINE if o in measured]  # printed and drawn
+    text = report(summary, diffs, keys, notes, sweeps, shown)
+    timeseries = pd.concat([s.timeseries for s in sweeps if len(s.timeseries)], ignore_index=True)
     if out is None:
         out = (sweeps[0].folder / "compare" if len(sweeps) == 1 else
                Path("results") / "compare" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(summary, out / "summary.csv")
-    write_csv(diffs, out / "differences.csv")
-    for outcome in [o for o in HEADLINE if o in outcomes]:
-        save(outcome_figure(summary, outcome, keys), out / f"{outcome}.png", dpi=150)
-    timeseries = pd.concat([s.timeseries for s in sweeps if len(s.timeseries)], ignore_index=True)
-    save(followers_figure(table, timeseries, keys), out / "followers_over_time.png", dpi=150)
-    text = report(summary, diffs, keys, notes, sweeps, [o for o in HEADLINE if o in outcomes])
-    write_whole(out / "report.txt", lambda tmp: Path(tmp).write_text(text + "\n"))
+    files = {"summary.csv": lambda tmp: summary.to_csv(tmp, index=False),
+             "differences.csv": lambda tmp: diffs.to_csv(tmp, index=False),
+             "report.txt": lambda tmp: Path(tmp).write_text(text + "\n")}
+    figures = {f"{o}.png": (lambda o: lambda: outcome_figure(summary, o, keys))(o) for o in shown}
+    figures["followers_over_time.png"] = lambda: followers_figure(table, timeseries, keys)
+    _write_all(out, files, figures)
     return text, out
+
+
+def _write_all(out: Path, files: dict, figures: dict) -> None:
+    """Everything into a temporary folder first, then each file renamed into ``out``: a crash
+    leaves the previous comparison, not half of a new one."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".compare.", dir=out))
+    except OSError as e:
+        raise CompareError(f"Cannot write to '{out}' ({e.strerror}). Give --out a folder you "
+                           f"can write to.") from e
+    try:
+        for name, write in files.items():
+            write(staging / name)
+        for name, draw in figures.items():
+            save(draw(), staging / name, dpi=150)
+        for item in staging.iterdir():
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -432,10 +521,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the tables and figures (default: <sweep>/compare/, or "
                              "results/compare/<time>/ for several sweeps)")
-    parser.add_argument("--outcomes", nargs="+", choices=list(OUTCOMES), default=None,
-                        metavar="OUTCOME", help="outcomes to compare (default: all): "
-                                                + ", ".join(OUTCOMES))
+    parser.add_argument("--outcomes", default=None, metavar="A,B,...",
+                        help="outcomes to print and draw, comma-separated (default: "
+                             + ",".join(HEADLINE) + "; the CSV files have all): "
+                             + ", ".join(OUTCOMES))
     args = parser.parse_args(argv)
+    if args.outcomes is not None:
+        args.outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()]
+        unknown = [o for o in args.outcomes if o not in OUTCOMES]
+        if unknown or not args.outcomes:
+            parser.error(f"--outcomes {','.join(unknown) or '(empty)'}: not an outcome. "
+                         f"Allowed: {', '.join(OUTCOMES)}.")
     try:
         text, out = compare(args.sweeps, args.out, args.outcomes)
     except CompareError as e:

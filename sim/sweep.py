@@ -10,6 +10,7 @@ refused with one paragraph.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import collect
-from sim.config import SettingError, check, composition_error
+from sim.config import SettingError, check, composition_error, known_settings, unknown_setting
 from sim.strategies import make_strategy
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
@@ -77,6 +78,18 @@ def plan(config: DictConfig) -> list[list[str]] | None:
         raise SettingError(
             "The sweep has no runs: a swept setting has no values (e.g. seed='range(0,0)'). "
             "Give each swept setting at least one value, e.g. seed='range(0,10)'.")
+    _check_folder(config, runs)
+    known = set(known_settings())
+    for overrides in runs:
+        for o in overrides:  # a + adds a key Hydra accepts and the model would ignore
+            key = o.partition("=")[0]
+            if key.startswith("+") and not key.lstrip("+").startswith(("hydra", "experiment")) \
+                    and key.lstrip("+") not in known:
+                raise SettingError(f"Run {' '.join(overrides)}: {unknown_setting(key.lstrip('+'))}")
+    combinations = len({tuple(o for o in job if not o.startswith("seed=")) for job in runs})
+    if combinations > 20:
+        sys.stderr.write(f"sim: checking the sweep's {len(runs)} runs ({combinations} "
+                         f"combinations of settings) ...\n")
     loader = GlobalHydra.instance().config_loader()
     seen: dict[tuple, None] = {}
     for overrides in runs:
@@ -101,6 +114,35 @@ def plan(config: DictConfig) -> list[list[str]] | None:
     return runs
 
 
+def _check_folder(config: DictConfig, runs: list[list[str]]) -> None:
+    """A sweep folder is new, or (resume=true) holds runs of this very sweep."""
+    try:
+        folder = Path(str(config.hydra.sweep.dir))
+    except OmegaConfBaseException as e:
+        raise SettingError(f"Setting 'hydra.sweep.dir' cannot be read: {' '.join(str(e).split())}"
+                           f" Give a folder, e.g. hydra.sweep.dir=results/sweeps/mine.") from e
+    if folder.exists() and not folder.is_dir():
+        raise SettingError(f"Setting 'hydra.sweep.dir' = '{folder}' is a file, not a folder. "
+                           f"Give a new folder, e.g. hydra.sweep.dir=results/sweeps/mine.")
+    existing = collect.run_folders(folder) if folder.is_dir() else []
+    if not existing:
+        return
+    if not config.resume:
+        raise SettingError(f"The sweep folder '{folder}' already holds {len(existing)} runs. "
+                           f"Give a new hydra.sweep.dir, or finish that sweep with resume=true "
+                           f"and the settings it was started with.")
+    planned = {str(i): sorted(o for o in job if not o.startswith("resume="))
+               for i, job in enumerate(runs)}
+    for run in existing:
+        made = sorted(o for o in collect.recorded_overrides(run) if not o.startswith("resume="))
+        if planned.get(run.name) != made:
+            raise SettingError(
+                f"resume=true: run {run.name} in '{folder}' was made with {' '.join(made)}, but "
+                f"this sweep would make it with {' '.join(planned.get(run.name, ['nothing']))}. "
+                f"Resume with the settings the sweep was started with, or give a new "
+                f"hydra.sweep.dir.")
+
+
 def _check_seed(value: str, overrides) -> None:
     try:
         ok = int(value) >= 0 and str(int(value)) == value.strip()
@@ -114,12 +156,17 @@ def _check_seed(value: str, overrides) -> None:
 @dataclass
 class Progress:
     """How far a sweep has got, counted from its run folders, so it holds whichever launcher
-    (and however many processes) ran the runs."""
+    (and however many processes, or machines) ran the runs. A thread of the process that
+    launched the sweep reports whenever the count changes."""
 
     folder: Path
     total: int
     started: float = field(default_factory=time.time)
     done_before: int = 0  # finished in an earlier attempt (resume=true): no time spent on them
+    interval: float = 0.5  # seconds between looks at the folders
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _reported: tuple[int, int] | None = None
 
     @classmethod
     def start(cls, folder: Path, total: int) -> Progress:
@@ -127,9 +174,19 @@ class Progress:
                        for f in collect.run_folders(folder)) if folder.is_dir() else 0
         return cls(folder, total, done_before=finished)
 
+    def counts(self) -> tuple[int, int]:
+        """(finished, failed in this attempt): an error left by an earlier attempt is a run
+        still to do."""
+        done = failed = 0
+        for run in collect.run_folders(self.folder) if self.folder.is_dir() else []:
+            state = collect.status(run)
+            done += state == collect.FINISHED
+            failed += (state == collect.FAILED
+                       and (run / collect.ERROR_FILE).stat().st_mtime >= self.started)
+        return done, failed
+
     def line(self, now: float | None = None) -> str:
-        states = [collect.status(f) for f in collect.run_folders(self.folder)]
-        done, failed = states.count(collect.FINISHED), states.count(collect.FAILED)
+        done, failed = self.counts()
         left = max(self.total - done - failed, 0)
         spent = (now or time.time()) - self.started
         ran = done + failed - self.done_before
@@ -138,7 +195,27 @@ class Progress:
             text += f", about {_duration(spent / ran * left)} to go"
         return text + f" ({_duration(spent)} so far)"
 
+    def watch(self) -> None:
+        """Report in the background until :meth:`stop`."""
+        def loop() -> None:
+            last = self.counts()
+            while not self._stop.wait(self.interval):
+                now = self.counts()
+                if now != last:
+                    last = now
+                    self.report()
+        self._thread = threading.Thread(target=loop, name="sim-sweep-progress", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.counts() != self._reported:
+            self.report()
+
     def report(self) -> None:
+        self._reported = self.counts()
         sys.stderr.write(f"sim {self.line()}\n")
         sys.stderr.flush()
 

@@ -144,3 +144,47 @@ def test_compare_refuses_a_sweep_where_no_run_finished(tmp_path):
     p = run("sim.compare", str(tmp_path))
     assert p.returncode == 2 and "has no finished runs (1 runs: 1 failed)" in p.stderr
     assert not (tmp_path / "compare").exists()
+
+
+def test_a_setting_only_one_strategy_has_matches_every_value_of_it():
+    burst = fake("B", [{"strategy": "burst", "seed": seed, "strategy.burst_day": day,
+                        "unfollows": 10.0 * (day + 1) + seed} for day in (0, 1)
+                       for seed in range(3)], ["strategy.burst_day", "seed"])
+    steady = fake("S", [{"strategy": "steady", "seed": seed, "unfollows": 1.0 + seed}
+                        for seed in range(3)], ["seed"])
+    keys, notes = grouping([burst, steady])
+    assert keys == ["strategy", "strategy.burst_day"]
+    assert "S does not sweep strategy.burst_day; its runs have strategy.burst_day=n/a" in \
+        " ".join(notes)
+    table = pd.concat([burst.runs, steady.runs], ignore_index=True)
+    diffs = differences(table, keys, ["unfollows"]).set_index("strategy.burst_day")
+    assert list(diffs.strategy) == ["burst", "burst"] and list(diffs.minus) == ["steady"] * 2
+    assert diffs.loc[0.0, "difference"] == pytest.approx(9.0)  # 10+s - (1+s), paired by seed
+    assert diffs.loc[1.0, "difference"] == pytest.approx(19.0) and diffs.paired_by_seed.all()
+
+
+def test_a_seed_is_counted_once_even_when_sweeps_overlap(two_sweeps, tmp_path):
+    a, _ = two_sweeps
+    import shutil
+
+    copy = tmp_path / "elsewhere" / a.name  # same name, another place
+    shutil.copytree(a, copy)
+    p = run("sim.compare", str(a), str(copy), "--out", str(tmp_path / "out"))
+    assert p.returncode == 0, p.stderr
+    assert "12 run(s) repeat a seed already counted" in p.stdout
+    assert set(pd.read_csv(tmp_path / "out" / "summary.csv").runs) == {3}
+    p = run("sim.compare", str(a), str(a), "--out", str(tmp_path / "twice"))
+    assert p.returncode == 2 and "given twice" in p.stderr
+    assert not (tmp_path / "twice").exists()
+
+
+def test_outcomes_beyond_the_headline_are_printed_when_asked(two_sweeps, tmp_path):
+    a, _ = two_sweeps
+    p = run("sim.compare", str(a), "--outcomes", "followers_end,follows", "--out",
+            str(tmp_path / "o"))
+    assert p.returncode == 0, p.stderr
+    assert "followers at the end:" in p.stdout and "new followers:" in p.stdout
+    assert (tmp_path / "o" / "followers_end.png").is_file()
+    assert not list((tmp_path / "o").glob(".compare.*"))  # the staging folder is gone
+    p = run("sim.compare", str(a), "--outcomes", "followers", "--out", str(tmp_path / "x"))
+    assert p.returncode == 2 and "not an outcome" in p.stderr
