@@ -23,7 +23,7 @@ from sim.config import CONF_DIR, SettingError, check, composition_error, registe
 from sim.figure import save_figure
 from sim.run import simulate
 from sim.strategies import StrategyError, make_strategy
-from sim.tables import write_csv, write_whole
+from sim.tables import daily, write_csv, write_whole
 
 register()
 log = logging.getLogger(__name__)
@@ -146,6 +146,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     resolved = OmegaConf.to_yaml(cfg, resolve=True)
     write_whole(out_dir / "config.yaml", lambda tmp: Path(tmp).write_text(resolved))
     write_csv(result.timeseries, out_dir / "timeseries.csv")
+    write_csv(daily(result.timeseries, result.model.followers_start), out_dir / "daily.csv")
     row = out.iloc[0]
     title = (f"{row.strategy} on {row.audience} audience of {row.followers_start:,}, "
              f"seed {row.seed}")
@@ -163,5 +164,6 @@ def summary(row, out_dir: Path) -> str:
         f"{row.mutes:,} mutes (peak {row.peak_hourly_unfollows} unfollows in an hour)\n"
         f"  {row.posts} posts ({row.asks} asks), {row.replies_given:,} replies given; "
         f"{row.engagements:,} engagements, {row.actions:,} actions on asks\n"
-        f"  written to {out_dir}/ (timeseries.csv, outcome.csv, figure.png, config.yaml)"
+        f"  written to {out_dir}/ (timeseries.csv, daily.csv, outcome.csv, figure.png, "
+        f"config.yaml)"
     )

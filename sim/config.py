@@ -28,7 +28,7 @@ CONF_DIR = _HERE / "conf" if (_HERE / "conf").is_dir() else _HERE.parent / "conf
 EXPERIMENTS_DIR = (_HERE / "experiments" if (_HERE / "experiments").is_dir()
                    else _HERE.parent / "experiments")
 
-ENGINES = ("agents",)
+ENGINES = ("auto", "agents", "vector")
 
 
 class SettingError(ValueError):
@@ -186,6 +186,7 @@ class Config:
     seed: int = setting(0, doc="random seed; the same seed gives identical tables")
     days: int = setting(1, doc="simulated days; one step is one hour")
     engine: str = setting(choices=ENGINES, doc="which engine runs the followers")
+    threads: int = setting(0, doc="threads for engine=vector; 0 = every core")
     resume: bool = MISSING  # in a sweep, skip runs that finished before (same hydra.sweep.dir)
     budget: BudgetConf = field(default_factory=BudgetConf)
     audience: AudienceConf = field(default_factory=AudienceConf)
@@ -275,6 +276,8 @@ def check(cfg: DictConfig) -> None:
                         f"a burst that ends within the run ({cfg.days} days = {cfg.days * 24} hours)",
                         why=f"The burst (day {s.burst_day}, hour {s.burst_hour}, {s.burst_hours} hours) "
                             f"ends at hour {end}, after the run ends.")
+    from sim.engines import check_fits  # noqa: PLC0415 - engines reads this module's errors
+    check_fits(cfg)
 
 
 # --- Hydra's composition errors, in one paragraph -----------------------------------------------
@@ -294,22 +297,31 @@ def known_settings() -> list[str]:
     return walk(Config, "") + burst
 
 
+def unknown_setting(key: str) -> SettingError:
+    """A setting the run's configuration does not have: the nearest name, or the strategy
+    that has it."""
+    known = known_settings()
+    if key in known:  # e.g. strategy.burst_day with strategy=steady
+        return SettingError(f"Setting '{key}' belongs to the burst strategies (strategy=burst, "
+                            f"obama_2011); this run's strategy has no such setting. Sweep it "
+                            f"together with strategy=burst, in a sweep of its own.")
+    near = difflib.get_close_matches(key, known, n=1)
+    parent = key.rpartition(".")[0]
+    siblings = [k.rpartition(".")[2] for k in known if k.rpartition(".")[0] == parent]
+    hint = f" Did you mean '{near[0]}'?" if near else ""
+    under = (f" The settings under '{parent}' are: {', '.join(siblings)}." if parent and siblings
+             else "")
+    return SettingError(f"Setting '{key}' does not exist.{hint}{under} python -m sim --help "
+                        f"lists every setting.")
+
+
 def composition_error(error: Exception) -> SettingError:
     """Hydra's message for a setting that does not exist, a group option that does not exist
     or a value of the wrong type, as one paragraph that says what is allowed."""
     text = " ".join(str(error).split())
     cause = " ".join(str(error.__cause__).split()).split(" full_key:")[0] if error.__cause__ else ""
     if m := re.search(r"Could not override '([^']+)'", text):
-        key = m.group(1)
-        known = known_settings()
-        near = difflib.get_close_matches(key, known, n=1)
-        parent = key.rpartition(".")[0]
-        siblings = [k.rpartition(".")[2] for k in known if k.rpartition(".")[0] == parent]
-        hint = f" Did you mean '{near[0]}'?" if near else ""
-        under = (f" The settings under '{parent}' are: {', '.join(siblings)}." if parent and siblings
-                 else "")
-        return SettingError(f"Setting '{key}' does not exist.{hint}{under} python -m sim --help "
-                            f"lists every setting.")
+        return unknown_setting(m.group(1))
     if m := re.search(r"Could not find '([\w/]+)/([^']+)'", text):
         group, choice = m.groups()
         listed = re.search(r"Available options in '[^']+': (.*?) Config search path", text)

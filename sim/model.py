@@ -1,4 +1,4 @@
-"""The audience model (agent engine): one account, its followers, one step per hour.
+"""The audience model: one account, its followers, one step per hour; and the agent engine.
 
 An account with a posting strategy broadcasts to followers who have limited attention,
 get annoyed when flooded, keep a reciprocity balance with the account, engage, act on asks,
@@ -57,8 +57,12 @@ class Tally:
 TALLIED = [f.name for f in fields(Tally)]
 
 
-class AudienceModel(mesa.Model):
-    """How an audience answers a posting strategy, hour by hour."""
+class Audience(mesa.Model):
+    """How an audience answers a posting strategy, hour by hour: what both engines share (the
+    account and its strategy, the hour's tally, newcomers, the DataCollector). An engine adds
+    the followers and schedules their hour."""
+
+    engine = ""
 
     def __init__(self, cfg: DictConfig, strategy: Strategy | None = None) -> None:
         super().__init__(rng=cfg.seed)
@@ -71,19 +75,13 @@ class AudienceModel(mesa.Model):
         self.tally = Tally()
         self.last_tally = Tally()
         self.hour = -1
-        self.departed: list[dict] = []  # ties that ended, as Follower.tie() records
         self.rhythm_now = self.rhythm[0]
 
         strategy = strategy if strategy is not None else make_strategy(cfg)
         # A strategy that draws chances uses this generator, so a seed still fixes the run.
         strategy.rng = self._stream("strategy")
         self.account = Account(self, strategy)
-        self.active = AgentSet([], random=self.random)  # followers who ever log in
-        audience = cfg.audience
-        traits = draw_traits(audience, self.rules, self.rng, audience.size,
-                             active_share=1.0 - audience.inactive_share)
-        state = settled_state(traits, audience, self.rules, self.rng)
-        self._add_followers(traits, state, since=-state.pop("age"))
+        self.populate(cfg.audience)
         self.followers_start = self.follower_count
 
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -93,14 +91,26 @@ class AudienceModel(mesa.Model):
             "engagements": lambda m: m.tally.engagements,
             "posts": lambda m: m.account.plan.value_posts + m.account.plan.asks,
             "asks": lambda m: m.account.plan.asks,
-            "mean_annoyance": lambda m: _mean(m.active, "annoyance"),
-            "mean_balance": lambda m: _mean(m.active, "balance"),
+            "mean_annoyance": "mean_annoyance",
+            "mean_balance": "mean_balance",
         })
         strategy.start(self.hours)
 
-    @property
-    def follower_count(self) -> int:
-        return len(self.agents_by_type.get(Follower, ()))
+    # what an engine provides
+    def populate(self, audience: DictConfig) -> None:
+        """The audience at the start, in the state the account's history left it."""
+        raise NotImplementedError
+
+    def live_hour(self) -> None:
+        """Every follower's hour (sim.follower's rules), counted into ``self.tally``."""
+        raise NotImplementedError
+
+    def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
+        raise NotImplementedError
+
+    follower_count: int
+    mean_annoyance: float  # over followers who log in and still follow
+    mean_balance: float
 
     def step(self) -> None:
         """One hour: the account posts and replies, followers live their hour, newcomers join."""
@@ -108,17 +118,12 @@ class AudienceModel(mesa.Model):
         self.rhythm_now = self.rhythm[self.hour % 24]
         self.last_tally, self.tally = self.tally, Tally()
         self.account.step()
-        self.active.shuffle_do("step")
+        self.live_hour()
         self.tally.follows = self.welcome_newcomers()
         self.account.engagements += self.tally.engagements
         self.datacollector.collect(self)
         if self.hour + 1 >= self.hours:
             self.running = False
-
-    def ties(self) -> pd.DataFrame:
-        """Every tie of the run, current and ended: when it began, its kind, when it ended."""
-        current = [f.tie() | {"left": np.nan} for f in self.agents_by_type.get(Follower, ())]
-        return pd.DataFrame(self.departed + current)
 
     def welcome_newcomers(self) -> int:
         """Shares reach non-followers, some of whom follow; others find the account anyway.
@@ -131,14 +136,48 @@ class AudienceModel(mesa.Model):
         n = newcomers(self.tally.shares, self.follower_count, self.growth, rng)
         if n:
             traits = draw_traits(self.cfg.audience, self.rules, rng, n, active_share=1.0)
-            self._add_followers(traits, newcomer_state(n), since=np.full(n, float(self.hour)))
+            self.add_followers(traits, newcomer_state(n), since=np.full(n, float(self.hour)))
         return n
 
     def _stream(self, purpose: str, *keys: int) -> np.random.Generator:
         """A generator for one purpose (and hour), derived from the run's seed."""
         return np.random.default_rng([self.cfg.seed, *purpose.encode(), *keys])
 
-    def _add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
+
+class AudienceModel(Audience):
+    """The agent engine (``engine=agents``): one Mesa agent per follower."""
+
+    engine = "agents"
+
+    def populate(self, audience: DictConfig) -> None:
+        self.departed: list[dict] = []  # ties that ended, as Follower.tie() records
+        self.active = AgentSet([], random=self.random)  # followers who ever log in
+        traits = draw_traits(audience, self.rules, self.rng, audience.size,
+                             active_share=1.0 - audience.inactive_share)
+        state = settled_state(traits, audience, self.rules, self.rng)
+        self.add_followers(traits, state, since=-state.pop("age"))
+
+    def live_hour(self) -> None:
+        self.active.shuffle_do("step")
+
+    @property
+    def follower_count(self) -> int:
+        return len(self.agents_by_type.get(Follower, ()))
+
+    @property
+    def mean_annoyance(self) -> float:
+        return _mean(self.active, "annoyance")
+
+    @property
+    def mean_balance(self) -> float:
+        return _mean(self.active, "balance")
+
+    def ties(self) -> pd.DataFrame:
+        """Every tie of the run, current and ended: when it began, its kind, when it ended."""
+        current = [f.tie() | {"left": np.nan} for f in self.agents_by_type.get(Follower, ())]
+        return pd.DataFrame(self.departed + current)
+
+    def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
         columns = {**traits, **state}
         names = list(columns)
         rows = zip(*(columns[k].tolist() for k in names), since.tolist())

@@ -10,14 +10,15 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from sim.config import check
-from sim.model import AudienceModel
+from sim.engines import build
+from sim.model import Audience
 from sim.strategies import Strategy, make_strategy
 from sim.tables import outcome, timeseries
 
 
 @dataclass
 class Result:
-    model: AudienceModel
+    model: Audience
     timeseries: pd.DataFrame
     outcome: pd.DataFrame
 
@@ -31,7 +32,7 @@ def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool =
     """
     check(cfg)
     strategy = strategy if strategy is not None else make_strategy(cfg)
-    model = AudienceModel(cfg, strategy)
+    model = build(cfg, strategy)
     show = progress and sys.stderr.isatty()
     with tqdm(total=cfg.days, unit="day", desc="simulating", disable=not show, leave=False) as bar:
         while model.running:
@@ -41,5 +42,5 @@ def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool =
     ts = timeseries(model)
     flooding = float(sum(model.datacollector.model_vars["flooding"]))
     out = outcome(ts, cfg, model.followers_start, strategy, label or strategy.name.lower(),
-                  flooding)
+                  flooding, engine=model.engine)
     return Result(model, ts, out)

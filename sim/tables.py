@@ -26,15 +26,29 @@ def timeseries(model) -> pd.DataFrame:
     return df[TIMESERIES_COLUMNS]
 
 
+def daily(ts: pd.DataFrame, followers_start: int) -> pd.DataFrame:
+    """One row per day: followers gained, lost (unfollows) and muting, in counts and in % of
+    the followers at the start of the day; the net change (gains minus unfollows)."""
+    days = ts.groupby("day").agg(followers_end=("followers", "last"), follows=("follows", "sum"),
+                                 unfollows=("unfollows", "sum"), mutes=("mutes", "sum"),
+                                 asks=("asks", "sum"), actions=("actions", "sum")).reset_index()
+    start = days.followers_end.shift(1, fill_value=followers_start)
+    days.insert(1, "followers_start", start.astype(int))
+    days["net_change"] = days.followers_end - days.followers_start
+    for column in ("net_change", "follows", "unfollows", "mutes"):
+        days[f"{column}_pct"] = 100.0 * days[column] / days.followers_start
+    return days
+
+
 def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy,
-            label: str, flooding: float) -> pd.DataFrame:
+            label: str, flooding: float, engine: str) -> pd.DataFrame:
     """One row: the settings that matter, the seed, the version, and what the run achieved."""
     end = int(ts["followers"].iloc[-1]) if len(ts) else followers_start
     unfollows = int(ts["unfollows"].sum())
     row = {
         "strategy": label,
         "audience": cfg.audience.name,
-        "engine": cfg.engine,
+        "engine": engine,  # the one that ran (engine=auto chooses by size)
         "seed": cfg.seed,
         "days": cfg.days,
         "audience_size": cfg.audience.size,

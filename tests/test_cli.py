@@ -40,6 +40,12 @@ def test_a_run_writes_its_tables_figure_and_config(tmp_path):
     assert "followers 300 ->" in p.stdout
     assert (out / "figure.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    days = pd.read_csv(out / "daily.csv")  # the day-by-day account of gains and losses
+    assert list(days.day) == [0, 1, 2]
+    assert days.unfollows.sum() == ts.unfollows.sum() and days.follows.sum() == ts.follows.sum()
+    assert days.followers_end.iloc[-1] == ts.followers.iloc[-1]
+    assert (days.followers_start.iloc[1:].to_numpy() == days.followers_end.iloc[:-1]).all()
+    assert days.net_change_pct.iloc[1] == 100 * days.net_change.iloc[1] / days.followers_start[1]
 
 
 def test_the_same_seed_gives_identical_files(tmp_path):

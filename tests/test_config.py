@@ -56,7 +56,8 @@ def test_wrong_type_is_rejected_by_the_schema():
     ("audience.inactive_share=-0.1", "audience.inactive_share", "0.0 <= value <= 1.0"),
     ("days=0", "days", "1 <= value"),
     ("seed=-1", "seed", "0 <= value"),
-    ("engine=gpu", "engine", "one of agents"),
+    ("engine=gpu", "engine", "one of auto, agents, vector"),
+    ("threads=-1", "threads", "0 <= value"),
 ])
 def test_out_of_range_names_the_setting_and_what_is_allowed(override, setting, allowed):
     cfg = settings(override)

@@ -1,0 +1,148 @@
+"""The array engine: the same rules as the agent engine, the same model in distribution,
+identical tables whatever the threads or the numba/numpy path, and a memory check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim import follower, vector
+from sim.config import SettingError, check, settings
+from sim.engines import build, chosen
+from sim.run import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_numba = pytest.mark.skipif(vector.numba is None, reason="numba is not installed")
+
+
+def run_vector(*overrides: str, numpy_path: bool = False):
+    """A vector run; ``numpy_path`` swaps the compiled hour for the numpy one."""
+    cfg = settings("engine=vector", *overrides)
+    model = build(cfg)
+    if numpy_path:
+        model.hour_kernel, model.r = vector.live_hour_numpy, model.rules
+    while model.running:
+        model.step()
+    return model, model.datacollector.get_model_vars_dataframe()
+
+
+SMALL = ("audience.size=3000", "days=3", "strategy=burst", "strategy.burst_day=1",
+         "budget.asks=40", "strategy.reply_share=1.0", "strategy.reply_capacity=20")
+
+
+def test_the_engines_compile_the_rules_module_itself():
+    if vector.numba is None:
+        pytest.skip("numba is not installed")
+    for name in ("pass_time", "is_online", "spend_online_hour", "unfollow_hazard", "annoy"):
+        compiled = getattr(vector._rules, name)
+        assert compiled.py_func.__code__ is getattr(follower, name).__code__
+
+
+@needs_numba
+def test_compiled_and_numpy_paths_give_identical_tables():
+    _, compiled = run_vector(*SMALL)
+    _, plain = run_vector(*SMALL, numpy_path=True)
+    pd.testing.assert_frame_equal(compiled, plain)
+    assert compiled.unfollows.sum() > 0 and compiled.replies_given.sum() > 0
+
+
+@needs_numba
+def test_one_and_two_threads_give_identical_tables():
+    _, one = run_vector(*SMALL, "threads=1")
+    _, two = run_vector(*SMALL, "threads=2")
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_replies_reach_the_followers_who_replied():
+    model, ts = run_vector(*SMALL)
+    acknowledged = (model.flags[:model.n] & vector.ACKNOWLEDGED) > 0
+    assert ts.replies_given.sum() > 0
+    assert acknowledged.sum() == pytest.approx(ts.replies_given.sum(), rel=0.2)
+    with pytest.raises(NotImplementedError, match="engine=agents"):
+        model.ties()
+
+
+def test_a_follower_costs_at_most_32_bytes():
+    model, _ = run_vector("audience.size=20000", "days=1")
+    columns = (*vector.TRAIT_COLUMNS, *vector.STATE_COLUMNS)
+    per_follower = sum(getattr(model, c).nbytes for c in columns) / model.capacity
+    assert per_follower == vector.BYTES_PER_FOLLOWER <= 32
+
+
+def test_traits_survive_their_16_bit_codes():
+    x = np.array([0.002, 0.5, 1.0, 3.7, 1234.5])
+    back = vector.LOG_VALUES[vector.log_code(x)]
+    assert np.allclose(back, x, rtol=3e-4) and vector.LOG_VALUES[vector.log_code([0.0])][0] == 0
+    shares = np.array([0.001, 0.3, 0.999])
+    assert np.allclose(vector.SHARE_VALUES[vector.share_code(shares)], shares, atol=2e-5)
+
+
+def test_auto_takes_the_arrays_for_large_audiences_and_an_explicit_choice_wins():
+    assert chosen(settings("audience.size=2000")) == "agents"
+    assert chosen(settings("audience.size=60000")) == "vector"
+    assert chosen(settings("audience.size=60000", "engine=agents")) == "agents"
+    assert simulate(settings("engine=vector", "audience.size=500", "days=1")).outcome.engine[0] \
+        == "vector"
+
+
+def test_an_audience_that_does_not_fit_is_refused_before_anything_is_allocated(tmp_path):
+    with pytest.raises(SettingError, match=r"at most about [\d,]+ followers with engine=vector"):
+        check(settings("audience.size=100000000000", "engine=vector"))
+    with pytest.raises(SettingError, match="engine=vector needs about 27 bytes"):
+        check(settings("audience.size=1000000000", "engine=agents"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-m", "sim", "audience.size=100000000000"], cwd=tmp_path,
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "'audience.size'" in p.stderr and not (tmp_path / "results").exists()
+
+
+# --- agreement in distribution ---------------------------------------------------------------
+
+MAIN = ["followers_end", "unfollows", "mutes", "impressions", "engagements", "actions"]
+
+
+def outcomes(engine: str, strategy: str, seeds, size: int, days: int) -> pd.DataFrame:
+    rows, hours = [], []
+    for seed in seeds:
+        r = simulate(settings(f"engine={engine}", f"strategy={strategy}", f"seed={seed}",
+                              f"audience.size={size}", f"days={days}",
+                              *(["strategy.burst_day=4", "budget.asks=40"]
+                                if strategy == "burst" else [])))
+        rows.append(r.outcome)
+        hours.append(r.timeseries.unfollows.to_numpy())
+    return pd.concat(rows, ignore_index=True), np.concatenate(hours)
+
+
+def assert_agree(strategy: str, seeds, size: int, days: int) -> None:
+    agents, agent_hours = outcomes("agents", strategy, seeds, size, days)
+    arrays, array_hours = outcomes("vector", strategy, seeds, size, days)
+    for column in MAIN:
+        a, v = agents[column].astype(float), arrays[column].astype(float)
+        diff = v.mean() - a.mean()
+        se = np.sqrt(a.var(ddof=1) / len(a) + v.var(ddof=1) / len(v))
+        # 99 % interval of the difference: with 12 comparisons, 95 % would cry wolf too often
+        assert abs(diff) <= stats.t.ppf(0.995, 2 * len(a) - 2) * se + 1e-9, (column, diff, se)
+    # the hourly unfollows: the same distribution of counts (0, 1, 2, 3+ in an hour)
+    table = np.array([np.bincount(np.minimum(h, 3).astype(int), minlength=4)
+                      for h in (agent_hours, array_hours)])
+    keep = table.sum(axis=0) > 0
+    assert stats.chi2_contingency(table[:, keep])[1] > 0.001
+
+
+@pytest.mark.parametrize("strategy", ["steady", "burst"])
+def test_the_engines_agree_in_distribution(strategy):
+    assert_agree(strategy, range(20), size=1500, days=6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["steady", "burst"])
+def test_the_engines_agree_in_distribution_at_a_larger_scale(strategy):
+    assert_agree(strategy, range(30), size=5000, days=8)
