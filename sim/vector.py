@@ -102,7 +102,7 @@ def _compile_rules():
             if inspect.isfunction(fn) and fn.__module__ == module.__name__:
                 clone = types.FunctionType(fn.__code__, space, name, fn.__defaults__,
                                            fn.__closure__)
-                space[name] = numba.njit(cache=True)(clone)
+                space[name] = numba.njit(cache=True, error_model="numpy")(clone)
                 names[name] = space[name]
     return SimpleNamespace(**names)
 
@@ -185,7 +185,7 @@ if numba is not None:  # the kernel and the rules it calls, compiled once and ca
     _pass_time, _is_online, _spend = _rules.pass_time, _rules.is_online, _rules.spend_online_hour
     _seen_per_hour, _uniform, _hour_key = _rules.seen_per_hour, _rules.uniform, _rules.hour_key
     prange = numba.prange
-    compiled_live_hour = numba.njit(parallel=True, cache=True)(_live_hour)
+    compiled_live_hour = numba.njit(parallel=True, cache=True, error_model="numpy")(_live_hour)
 else:
     compiled_live_hour = None
 
