@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +30,7 @@ from scipy import stats  # noqa: E402
 
 from sim import collect  # noqa: E402
 from sim.figure import save  # noqa: E402
+from sim.tables import write_folder  # noqa: E402
 
 OUTCOMES = {  # outcome column: how tables and figures name it
     "net_change_pct": "net change in followers (%)",
@@ -489,28 +487,16 @@ def compare(folders: list[Path], out: Path | None = None,
              "report.txt": lambda tmp: Path(tmp).write_text(text + "\n")}
     figures = {f"{o}.png": (lambda o: lambda: outcome_figure(summary, o, keys))(o) for o in shown}
     figures["followers_over_time.png"] = lambda: followers_figure(table, timeseries, keys)
-    _write_all(out, files, figures)
-    return text, out
-
-
-def _write_all(out: Path, files: dict, figures: dict) -> None:
-    """Everything into a temporary folder first, then each file renamed into ``out``: a crash
-    leaves the previous comparison, not half of a new one."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".compare.", dir=out))
+        write_folder(out, {**files, **{name: _drawing(draw) for name, draw in figures.items()}})
     except OSError as e:
         raise CompareError(f"Cannot write to '{out}' ({e.strerror}). Give --out a folder you "
                            f"can write to.") from e
-    try:
-        for name, write in files.items():
-            write(staging / name)
-        for name, draw in figures.items():
-            save(draw(), staging / name, dpi=150)
-        for item in staging.iterdir():
-            os.replace(item, out / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return text, out
+
+
+def _drawing(draw):
+    return lambda tmp: save(draw(), Path(tmp), dpi=150)
 
 
 def main(argv: list[str] | None = None) -> None:

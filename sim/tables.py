@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -93,3 +94,19 @@ def write_whole(path: Path, write: Callable[[str], None]) -> None:
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     write_whole(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+def write_folder(out: Path, files: dict[str, Callable[[str], None]]) -> None:
+    """Several files into ``out``, each through ``write(tmp_path)``: all are written into a
+    staging folder first and then renamed into place, so a crash leaves the previous set, not
+    half of a new one."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging.", dir=out))
+    try:
+        for name, write in files.items():
+            write(str(staging / name))
+        for item in staging.iterdir():
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

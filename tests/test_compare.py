@@ -185,6 +185,6 @@ def test_outcomes_beyond_the_headline_are_printed_when_asked(two_sweeps, tmp_pat
     assert p.returncode == 0, p.stderr
     assert "followers at the end:" in p.stdout and "new followers:" in p.stdout
     assert (tmp_path / "o" / "followers_end.png").is_file()
-    assert not list((tmp_path / "o").glob(".compare.*"))  # the staging folder is gone
+    assert not list((tmp_path / "o").glob(".staging.*"))  # the staging folder is gone
     p = run("sim.compare", str(a), "--outcomes", "followers", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and "not an outcome" in p.stderr

@@ -1,0 +1,92 @@
+"""python -m sim.tournament: every entry on the same seeds and budget, ranked; broken entries
+disqualified without stopping the others."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.tournament import Entry, standings
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["audience.size=300", "days=21", "--seeds", "2"]
+
+
+def tournament(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sim.tournament", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def write(folder: Path, name: str, body: str) -> None:
+    (folder / name).write_text(textwrap.dedent(body))
+
+
+def test_a_class_tournament_ranks_entries_and_disqualifies_the_broken(tmp_path):
+    entries = tmp_path / "entries"
+    entries.mkdir()
+    shutil.copy(ROOT / "experiments" / "strategy_template.py", entries / "ada.py")
+    write(entries, "bob.py", """
+        from sim import Plan, Strategy
+        class Spammer(Strategy):
+            def plan(self, view):
+                return Plan(asks=3)
+    """)
+    write(entries, "carol.py", """
+        from sim import Plan, Strategy
+        class Crash(Strategy):
+            def plan(self, view):
+                if view.hour == 30:
+                    raise ValueError("oops")
+                return Plan()
+    """)
+    write(entries, "dave.py", "import no_such_module\n")
+    out = tmp_path / "out"
+    p = tournament(str(entries), "steady", "burst", *SMALL, "--out", str(out), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    table = pd.read_csv(out / "standings.csv")
+    ranked = table[table.status == "ranked"]
+    assert set(ranked.entry) == {"MyStrategy", "steady", "burst"}
+    assert list(ranked["rank"]) == [1, 2, 3]
+    reasons = table.set_index("entry").reason
+    assert reasons["Spammer"].startswith("overspent on seed 0")
+    assert "ValueError: oops (carol.py, line" in reasons["Crash"]
+    assert "No module named 'no_such_module'" in reasons["dave"]
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs.groupby("entry").seed.apply(sorted).map(tuple).nunique() == 1  # same seeds
+    assert (runs.asks <= 10).all()
+    assert (out / "standings.png").read_bytes()[:4] == b"\x89PNG"
+    assert "disqualified: Crash" in p.stdout and "rank" in p.stdout
+
+
+def test_ranks_go_by_the_mean_rank_over_the_criteria():
+    runs = pd.DataFrame([
+        {"entry": "a", "seed": s, "net_change_pct": 1.0, "actions": 10, "engagements": 5}
+        for s in range(3)] + [
+        {"entry": "b", "seed": s, "net_change_pct": 2.0, "actions": 20 + s, "engagements": 9}
+        for s in range(3)])
+    table = standings([Entry("a", None), Entry("b", None), Entry("c", None, "broken")], runs)
+    assert list(table.entry) == ["b", "a", "c"]
+    assert list(table.status) == ["ranked", "ranked", "disqualified"]
+    assert table.set_index("entry").loc["b", "rank_actions"] == 1
+
+
+@pytest.mark.parametrize("args, says", [
+    (["nowhere.py"], "'nowhere.py' does not exist"),
+    (["stedy"], "'stedy' is not an entry"),
+    (["steady", "audience.size=-1"], "'audience.size' = -1 is not allowed"),
+    (["steady", "audience.sise=10"], "Did you mean 'audience.size'"),
+    (["empty"], "holds no .py files"),
+])
+def test_bad_input_is_one_paragraph_and_writes_nothing(tmp_path, args, says):
+    (tmp_path / "empty").mkdir()
+    p = tournament(*args, cwd=tmp_path)
+    assert p.returncode == 2 and says in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not (tmp_path / "results").exists()
