@@ -18,6 +18,8 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -88,10 +90,10 @@ def main() -> None:
         print(json.dumps(one(engine, int(size), int(hours), int(seed))))
         return
 
-    import numba  # noqa: F401 - for the version line only
+    numba = importlib.util.find_spec("numba") and importlib.import_module("numba")
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs; python "
-          f"{platform.python_version()}, numba {sys.modules['numba'].__version__}")
+          f"{platform.python_version()}, numba {numba.__version__ if numba else 'not installed'}")
     print(f"{args.hours} timed hours after 1 untimed, median of {args.repeats} processes\n")
     header = (f"{'engine':<14} {'followers':>11} {'follower-steps/s':>17} {'x agents':>9} "
               f"{'bytes/follower':>15} {'build s':>8}")

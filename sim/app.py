@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import subprocess
 import sys
 import threading
 import warnings
@@ -33,7 +32,7 @@ with warnings.catch_warnings():  # Mesa 3.3's own hook-order notice, not ours to
     from mesa.visualization import Slider, SolaraViz
     from mesa.visualization.utils import update_counter
 
-from sim.config import SettingError, check, settings
+from sim.config import SettingError, check, fit_burst, settings
 from sim.follower import Rules
 from sim.model import AudienceModel
 
@@ -79,23 +78,6 @@ def compose(strategy: str, followers: int, days: int, posts_per_day: float, asks
         with _compose_lock:
             cfg = settings(f"strategy={strategy}", "engine=agents")
     return cfg, notes
-
-
-def fit_burst(cfg: DictConfig) -> list[str]:
-    """Move a burst that starts after the run to the last day, and cut one that ends after it."""
-    s, notes = cfg.strategy, []
-    if "burst_day" not in s:
-        return notes
-    if s.burst_day >= cfg.days:
-        notes.append(f"The burst was set for day {s.burst_day}, but the run has {cfg.days} "
-                     f"days (0 to {cfg.days - 1}): it starts on day {cfg.days - 1} instead.")
-        s.burst_day = cfg.days - 1
-    room = cfg.days * 24 - (s.burst_day * 24 + s.burst_hour)
-    if s.burst_hours > room:
-        notes.append(f"A {s.burst_hours}-hour burst from day {s.burst_day}, {s.burst_hour}:00 "
-                     f"would outlast the run: it is cut to {room} hours.")
-        s.burst_hours = room
-    return notes
 
 
 class ClassroomModel(AudienceModel):
@@ -299,7 +281,7 @@ MODEL_PARAMS = {
     "posts_per_day": Slider("Useful posts per day", DEFAULTS["posts_per_day"], 0.0, 10.0, 0.5),
     "asks": Slider("Asks over the run", DEFAULTS["asks"], 0, 200, 1),
     "burst_day": Slider("Burst day (burst only)", DEFAULTS["burst_day"], 0, 59, 1),
-    "burst_hours": Slider("Burst hours (burst only)", DEFAULTS["burst_hours"], 1, 48, 1),
+    "burst_hours": Slider("Burst hours (burst only)", DEFAULTS["burst_hours"], 1, 96, 1),
     "reply_share": Slider("Replies answered (steady only)",
                           DEFAULTS["reply_share"], 0.0, 1.0, 0.05),
     "reads_per_day": Slider("Posts a follower reads per day", DEFAULTS["reads_per_day"],
@@ -327,14 +309,17 @@ def Page():
 OFFLINE = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # solara's usage statistics: off
 
 
-def main() -> int:
+def main() -> None:
     """``python -m sim.app [solara run options]``: serve this page with solara's server.
     Nothing leaves the machine: the front end comes from solara-assets, the charts are drawn
     on the server, and solara's telemetry is off."""
-    return subprocess.call([sys.executable, "-m", "solara", "run", "sim.app", *sys.argv[1:]],
-                           env={**os.environ, **OFFLINE})
+    args = sys.argv[1:]
+    if "--dev" not in args and "--production" not in args:
+        args.append("--production")  # development mode links to solara.dev
+    command = [sys.executable, "-m", "solara", "run", "sim.app", *args]
+    os.execve(sys.executable, command, {**os.environ, **OFFLINE})  # the server is this process
 
 
 # ``solara run sim/app.py`` executes this file as __main__ too; only start a server if none runs.
 if __name__ == "__main__" and "solara.server.app" not in sys.modules:
-    sys.exit(main())
+    main()

@@ -340,6 +340,23 @@ def composition_error(error: Exception) -> SettingError:
     return SettingError(f"{text} {cause}".strip())
 
 
+def fit_burst(cfg: DictConfig) -> list[str]:
+    """Move a burst that starts after the run to the last day, and cut one that ends after it."""
+    s, notes = cfg.strategy, []
+    if "burst_day" not in s:
+        return notes
+    if s.burst_day >= cfg.days:
+        notes.append(f"The burst was set for day {s.burst_day}, but the run has {cfg.days} "
+                     f"days (0 to {cfg.days - 1}): it starts on day {cfg.days - 1} instead.")
+        s.burst_day = cfg.days - 1
+    room = cfg.days * 24 - (s.burst_day * 24 + s.burst_hour)
+    if s.burst_hours > room:
+        notes.append(f"A {s.burst_hours}-hour burst from day {s.burst_day}, {s.burst_hour}:00 "
+                     f"would outlast the run: it is cut to {room} hours.")
+        s.burst_hours = room
+    return notes
+
+
 def settings(*overrides: str) -> DictConfig:
     """Compose the settings as ``python -m sim OVERRIDES`` would (for tests, notebooks, apps)."""
     register()

@@ -60,7 +60,8 @@ def check_fits(cfg: DictConfig) -> None:
     need, have = needed_bytes(cfg, engine), available_bytes() * HEADROOM
     if need <= have:
         return
-    fits = int(max(have - WORKING[engine], 0) / BYTES[engine] / 1.05)
+    room = max(have - WORKING[engine], 0) / BYTES[engine] - 4096  # capacity_for, inverted
+    fits = int(max(room, 0) / (1 + 1.5 * cfg.behaviour.growth.discovery_per_day * cfg.days))
     other = (" engine=vector needs about 27 bytes a follower instead of about 1,200."
              if engine == "agents" else "")
     raise SettingError(

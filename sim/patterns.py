@@ -45,7 +45,7 @@ TARGETS = {
 
 
 def run(*overrides: str) -> Result:
-    return simulate(settings(*overrides))
+    return simulate(settings("engine=agents", *overrides))  # the checks read each tie
 
 
 def _runs(seeds, *overrides: str) -> list[Result]:
@@ -71,7 +71,7 @@ def ordinary_account(size: int, seeds, *extra: str, days: int = 51) -> dict[str,
     younger than 30 days over older ones. P7: the share of unfollows that the hazard
     attributes to flooding. P10: the share of follow-back ties at the end.
     """
-    cfg = settings(f"audience.size={size}", *extra)
+    cfg = settings("engine=agents", f"audience.size={size}", *extra)
     a = cfg.audience.attention
     rs = _runs(seeds, "strategy=broadcast", "budget.asks=0", f"audience.size={size}",
                f"days={days}", f"budget.posts_per_day={a.other_posts_per_day}", *extra)
@@ -166,7 +166,8 @@ def impressions_half_life(size: int, seeds, hours_of_day=range(0, 24, 3)) -> tup
     curves = []
     for s in seeds:
         for h in hours_of_day:
-            cfg = settings(f"seed={s}", f"audience.size={size}", "days=3", "strategy=silent")
+            cfg = settings("engine=agents", f"seed={s}", f"audience.size={size}", "days=3",
+                           "strategy=silent")
             r = simulate(cfg, OnePost(24 + h))
             curves.append(r.timeseries[["impressions", "comments"]].to_numpy()[24 + h: 24 + h + 24])
     total = np.sum(curves, axis=0)

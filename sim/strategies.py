@@ -177,16 +177,21 @@ class Burst(Scheduled):
 
 
 def checked_plan(plan: object, strategy: Strategy) -> Plan:
-    """A strategy's plan, or a :class:`StrategyError` naming the strategy when malformed."""
+    """A strategy's plan as plain whole numbers (replies at most ``reply_capacity``), or a
+    :class:`StrategyError` naming the strategy when malformed. The model counts what this
+    returns, never the strategy's own objects."""
     if not isinstance(plan, Plan):
         raise StrategyError(f"strategy {strategy.name}.plan() returned {plan!r}; it must return "
                             f"a sim.Plan(value_posts=..., asks=..., replies=...)")
+    counts = []
     for name in ("value_posts", "asks", "replies"):
         value = getattr(plan, name)
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise StrategyError(f"strategy {strategy.name} planned {name}={value!r}; "
                                 f"it must be a whole number >= 0")
-    return plan
+        counts.append(int(value))
+    value_posts, asks, replies = counts
+    return Plan(value_posts, asks, min(replies, int(strategy.reply_capacity)))
 
 
 def make_strategy(cfg: DictConfig) -> Strategy:

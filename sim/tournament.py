@@ -16,9 +16,11 @@ Start from the template: ``experiments/strategy_template.py``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import inspect
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -35,7 +37,7 @@ import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from sim.compare import interval  # noqa: E402
-from sim.config import SettingError, check, composition_error, settings  # noqa: E402
+from sim.config import SettingError, check, composition_error, fit_burst, settings  # noqa: E402
 from sim.figure import save  # noqa: E402
 from sim.run import simulate  # noqa: E402
 from sim.strategies import Strategy, make_strategy  # noqa: E402
@@ -122,7 +124,8 @@ def _from_file(path: Path, base) -> list[Entry]:
     if not classes:
         return [Entry(path.stem, None, "defines no subclass of sim.Strategy")]
     budget = _budget(base)
-    return [Entry(c.__name__ if len(classes) == 1 else f"{path.stem}.{c.__name__}",
+    # named after the file, which is the student's own: many keep the template's class name
+    return [Entry(path.stem if len(classes) == 1 else f"{path.stem}.{c.__name__}",
                   (lambda c=c: c(**budget))) for c in classes]
 
 
@@ -140,6 +143,7 @@ def _from_import(dotted: str, base) -> Entry:
 
 def _built_in(name: str, overrides: list[str]) -> Callable[[], Strategy]:
     cfg = settings(f"strategy={name}", *overrides)  # its own settings, the shared budget
+    fit_burst(cfg)  # a burst set for day 20 goes on the last day of a shorter tournament
     return lambda: make_strategy(cfg)
 
 
@@ -150,8 +154,33 @@ def _reason(error: BaseException) -> str:
 
 # --- the tournament ---------------------------------------------------------------------------
 
-def play(contestants: list[Entry], base, seeds: list[int], progress: bool = False) -> pd.DataFrame:
-    """Every entry on every seed (the same audiences for all); one row per run."""
+class TimeLimit(Exception):
+    """A run took longer than the tournament allows (an endless loop in plan(), say)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Interrupt the run after ``seconds`` (Unix timers; no limit where there are none)."""
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeLimit(f"took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def play(contestants: list[Entry], base, seeds: list[int], progress: bool = False,
+         limit: float = 120.0) -> pd.DataFrame:
+    """Every entry on every seed (the same audiences for all); one row per run. A run longer
+    than ``limit`` seconds disqualifies its entry."""
     value_budget = int(round(base.budget.posts_per_day * base.days))
     rows = []
     bar = tqdm(total=len(contestants) * len(seeds), unit="run", desc="tournament",
@@ -164,8 +193,9 @@ def play(contestants: list[Entry], base, seeds: list[int], progress: bool = Fals
             cfg = base.copy()
             cfg.seed = seed
             try:
-                result = simulate(cfg, strategy=entry.make(), label=entry.name)
-            except Exception as e:  # noqa: BLE001 - a student's strategy may fail in any way
+                with time_limit(limit):
+                    result = simulate(cfg, strategy=entry.make(), label=entry.name)
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - a student's code may do anything
                 entry.error = f"failed on seed {seed}: {_reason(e)}"
                 own = [f for f in traceback.extract_tb(e.__traceback__)  # the entry's own code
                        if not Path(f.filename).resolve().is_relative_to(PACKAGE)]
@@ -204,7 +234,7 @@ def standings(contestants: list[Entry], runs: pd.DataFrame) -> pd.DataFrame:
             table[f"rank_{criterion}"] = table[criterion].rank(ascending=False, method="min")
         table["score"] = table[[f"rank_{c}" for c in CRITERIA]].mean(axis=1)
         table = table.sort_values(["score", "net_change_pct"], ascending=[True, False])
-        table.insert(0, "rank", range(1, len(table) + 1))
+        table.insert(0, "rank", table.score.rank(method="min").astype(int))  # ties share
         table["status"] = "ranked"
     out = [e for e in contestants if e.error]
     if out:
@@ -266,6 +296,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the results (default results/tournaments/<time>/)")
+    parser.add_argument("--time-limit", type=float, default=120.0, metavar="SECONDS",
+                        help="longest a run may take before its entry is disqualified (120)")
     args = parser.parse_intermixed_args(argv)
     overrides = [i for i in args.items if "=" in i]
     specs = [i for i in args.items if "=" not in i]
@@ -285,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"sim.tournament: {composition_error(e)}\n")
         sys.exit(2)
     seeds = list(range(args.seeds))
-    runs = play(contestants, base, seeds, progress=True)
+    runs = play(contestants, base, seeds, progress=True, limit=args.time_limit)
     table = standings(contestants, runs)
     text = report(table, base, seeds)
     out = args.out or Path("results") / "tournaments" / datetime.now().strftime(
@@ -297,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
         files["standings.png"] = lambda tmp: save(figure(table), Path(tmp), dpi=150)
     write_folder(out, files)
     print(text)
-    print(f"\nwrote {out}/ (standings.csv, runs.csv, report.txt, standings.png)")
+    print(f"\nwrote {out}/ ({', '.join(files)})")
 
 
 if __name__ == "__main__":

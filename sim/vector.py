@@ -21,10 +21,13 @@ so a seed gives the same tables whatever the number of threads.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
+import sys
 import types
 from collections import namedtuple
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -180,7 +183,18 @@ def _live_hour(activity, reads, crowd, tolerance, interest, annoyance, balance, 
 
 
 
+def _cache_key() -> str:
+    """A hash of every source the compiled hour is built from: numba only notices when a
+    function's own file changes, so an edited rule must not find the old machine code."""
+    sources = (follower_module, audience_module, streams, sys.modules[__name__])
+    digest = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in sources))
+    return digest.hexdigest()[:16]
+
+
 if numba is not None:  # the kernel and the rules it calls, compiled once and cached on disk
+    CACHE_KEY = _cache_key()
+    numba.config.CACHE_DIR = str(Path(numba.config.CACHE_DIR or
+                                      Path.home() / ".cache" / "sim-numba") / CACHE_KEY)
     _rules = _compile_rules()
     _pass_time, _is_online, _spend = _rules.pass_time, _rules.is_online, _rules.spend_online_hour
     _seen_per_hour, _uniform, _hour_key = _rules.seen_per_hour, _rules.uniform, _rules.hour_key
@@ -236,20 +250,27 @@ def live_hour_numpy(activity, reads, crowd, tolerance, interest, annoyance, bala
             marks = (np.where(ev.comments > 0, REPLIED, 0) | np.where(g.muted > 0, MUTED, 0)
                      | np.where(ev.unfollows > 0, GONE, 0)).astype(np.uint8)
             flag_live[on] |= marks
-            total[:8] = [np.sum(ev.seen_values + ev.seen_asks), np.sum(ev.likes),
-                         np.sum(ev.comments), np.sum(ev.shares), np.sum(ev.actions),
-                         np.sum(ev.unfollows), np.sum(ev.mutes),
-                         np.sum(ev.flooding_part * (ev.unfollows > 0))]
+            total[:8] = [_in_order(ev.seen_values + ev.seen_asks), _in_order(ev.likes),
+                         _in_order(ev.comments), _in_order(ev.shares), _in_order(ev.actions),
+                         _in_order(ev.unfollows), _in_order(ev.mutes),
+                         _in_order(ev.flooding_part[ev.unfollows > 0])]
         annoyance[lo:hi][live] = f.annoyance
         balance[lo:hi][live] = f.balance
         recent[lo:hi][live] = f.recent
         flags[lo:hi][live] = flag_live
         staying = (flag_live & GONE) == 0
         stored = SimpleNamespace(annoyance=annoyance[lo:hi][live], balance=balance[lo:hi][live])
-        total[8] = np.sum(stored.annoyance[staying], dtype=np.float64)
-        total[9] = np.sum(stored.balance[staying], dtype=np.float64)
+        total[8] = _in_order(stored.annoyance[staying])
+        total[9] = _in_order(stored.balance[staying])
         total[10] = np.sum(staying)
         sums[b] = total
+
+
+def _in_order(x) -> float:
+    """The sum added one by one in index order, as the compiled loop adds (numpy's own sum
+    pairs terms up and can differ in the last digit)."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(np.cumsum(x)[-1]) if len(x) else 0.0
 
 
 # --- the engine ------------------------------------------------------------------------------
@@ -308,7 +329,8 @@ class VectorAudience(Audience):
         self.r = rules_tuple(self.rules) if self.compiled else self.rules
         self.scratch = np.zeros(1, dtype=SCRATCH)
         self.sums = np.zeros((1, len(SUMS)))
-        self.mean_annoyance = self.mean_balance = 0.0
+        self._state_sums = (0.0, 0.0, 0.0)  # annoyance, balance, followers who log in
+        self._joined = 0  # newcomers since the last hour (all log in; their state is zero)
         active_share = 1.0 - audience.inactive_share
         for c, start in enumerate(range(0, size, CHUNK)):
             rng = self._stream("audience", c)  # a stream per chunk of followers
@@ -327,8 +349,21 @@ class VectorAudience(Audience):
             getattr(self, name)[:self.n] = column[:self.n]
         self.capacity = capacity
 
+    @property
+    def mean_annoyance(self) -> float:
+        """Over followers who log in and still follow, newcomers of the hour included."""
+        total, _, active = self._state_sums
+        return float(total / (active + self._joined)) if active + self._joined else 0.0
+
+    @property
+    def mean_balance(self) -> float:
+        _, total, active = self._state_sums
+        return float(total / (active + self._joined)) if active + self._joined else 0.0
+
     def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
         m = len(since)
+        if self.hour >= 0:
+            self._joined += int(np.count_nonzero(traits["activity"] > 0))
         if self.n + m > self.capacity:
             self._allocate(int((self.n + m) * 1.25) + 4096)
         at = slice(self.n, self.n + m)
@@ -351,6 +386,7 @@ class VectorAudience(Audience):
         return self.n - self.gone
 
     def live_hour(self) -> None:
+        self._joined = 0
         blocks = (self.n + BLOCK - 1) // BLOCK
         if len(self.scratch) < blocks:
             self.scratch = np.zeros(blocks, dtype=SCRATCH)
@@ -370,9 +406,7 @@ class VectorAudience(Audience):
             "shares", "actions", "unfollows", "mutes"))
         t.flooding = float(total["flooding"])
         self.gone += t.unfollows
-        active = total["active"]
-        self.mean_annoyance = float(total["annoyance"] / active) if active else 0.0
-        self.mean_balance = float(total["balance"] / active) if active else 0.0
+        self._state_sums = (total["annoyance"], total["balance"], total["active"])
         if t.comments:
             self._queue_replies()
 

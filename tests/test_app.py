@@ -197,9 +197,9 @@ def test_each_visitor_gets_a_model_of_their_own():
 
 def test_python_m_sim_app_starts_solara_on_this_module(monkeypatch):
     calls = []
-    monkeypatch.setattr(app.subprocess, "call",
-                        lambda args, env: calls.append(args) or calls.append(env) or 0)
+    monkeypatch.setattr(app.os, "execve", lambda path, args, env: calls.append((args, env)))
     monkeypatch.setattr(app.sys, "argv", ["sim.app", "--port", "8766"])
-    assert app.main() == 0
-    assert calls[0][1:] == ["-m", "solara", "run", "sim.app", "--port", "8766"]
-    assert calls[1]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"  # nothing leaves the machine
+    app.main()
+    args, env = calls[0]
+    assert args[1:] == ["-m", "solara", "run", "sim.app", "--port", "8766", "--production"]
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"  # nothing leaves the machine

@@ -39,10 +39,12 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """``python -m sim.app`` on a free local port; yields (url, log file)."""
     port, log = free_port(), tmp_path_factory.mktemp("app") / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # as a teacher starts it; without pytest's marker, which turns solara's own checks off
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env["PYTHONPATH"] = str(ROOT)
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "sim.app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--production"],
+                                 "--port", str(port)],
                                 cwd=log.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120

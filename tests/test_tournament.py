@@ -16,7 +16,7 @@ import pytest
 from sim.tournament import Entry, standings
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["audience.size=300", "days=21", "--seeds", "2"]
+SMALL = ["audience.size=300", "days=6", "--seeds", "2"]  # burst moves into the 6 days
 
 
 def tournament(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -48,22 +48,50 @@ def test_a_class_tournament_ranks_entries_and_disqualifies_the_broken(tmp_path):
                 return Plan()
     """)
     write(entries, "dave.py", "import no_such_module\n")
+    write(entries, "erin.py", """
+        import sys, time
+        from sim import Plan, Strategy
+        class Quitter(Strategy):
+            def plan(self, view):
+                sys.exit(3)
+    """)
+    write(entries, "finn.py", """
+        import time
+        from sim import Plan, Strategy
+        class Sleeper(Strategy):
+            def plan(self, view):
+                time.sleep(60)
+                return Plan()
+    """)
+    write(entries, "gus.py", """
+        from sim import Plan, Strategy
+        class Count(int):
+            def __add__(self, other):
+                return 0
+        class Sneaky(Strategy):
+            def plan(self, view):
+                return Plan(value_posts=Count(20), asks=0, replies=0)
+    """)
     out = tmp_path / "out"
-    p = tournament(str(entries), "steady", "burst", *SMALL, "--out", str(out), cwd=tmp_path)
+    p = tournament(str(entries), "steady", "burst", *SMALL, "--out", str(out),
+                   "--time-limit", "5", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(out / "standings.csv")
     ranked = table[table.status == "ranked"]
-    assert set(ranked.entry) == {"MyStrategy", "steady", "burst"}
+    assert set(ranked.entry) == {"ada", "steady", "burst"}  # a student's entry is their file
     assert list(ranked["rank"]) == [1, 2, 3]
     reasons = table.set_index("entry").reason
-    assert reasons["Spammer"].startswith("overspent on seed 0")
-    assert "ValueError: oops (carol.py, line" in reasons["Crash"]
+    assert reasons["bob"].startswith("overspent on seed 0")
+    assert "ValueError: oops (carol.py, line" in reasons["carol"]
     assert "No module named 'no_such_module'" in reasons["dave"]
+    assert "SystemExit: 3" in reasons["erin"]
+    assert "took longer than 5 s" in reasons["finn"]
+    assert reasons["gus"].startswith("overspent")  # counted as posted, not as it claims
     runs = pd.read_csv(out / "runs.csv")
     assert runs.groupby("entry").seed.apply(sorted).map(tuple).nunique() == 1  # same seeds
     assert (runs.asks <= 10).all()
     assert (out / "standings.png").read_bytes()[:4] == b"\x89PNG"
-    assert "disqualified: Crash" in p.stdout and "rank" in p.stdout
+    assert "disqualified: carol" in p.stdout and "rank" in p.stdout
 
 
 def test_ranks_go_by_the_mean_rank_over_the_criteria():

@@ -45,19 +45,37 @@ def test_the_engines_compile_the_rules_module_itself():
         assert compiled.py_func.__code__ is getattr(follower, name).__code__
 
 
+BLOCKS = ("audience.size=40000", "days=2", "strategy=burst", "strategy.burst_day=1",
+          "budget.asks=40")  # three blocks of followers, so threads split the work
+
+
 @needs_numba
 def test_compiled_and_numpy_paths_give_identical_tables():
     _, compiled = run_vector(*SMALL)
     _, plain = run_vector(*SMALL, numpy_path=True)
-    pd.testing.assert_frame_equal(compiled, plain)
+    pd.testing.assert_frame_equal(compiled, plain, check_exact=True)
     assert compiled.unfollows.sum() > 0 and compiled.replies_given.sum() > 0
+    _, compiled = run_vector(*BLOCKS)
+    _, plain = run_vector(*BLOCKS, numpy_path=True)
+    pd.testing.assert_frame_equal(compiled, plain, check_exact=True)
 
 
 @needs_numba
 def test_one_and_two_threads_give_identical_tables():
-    _, one = run_vector(*SMALL, "threads=1")
-    _, two = run_vector(*SMALL, "threads=2")
-    pd.testing.assert_frame_equal(one, two)
+    assert 40000 > 2 * vector.BLOCK
+    _, one = run_vector(*BLOCKS, "threads=1")
+    _, two = run_vector(*BLOCKS, "threads=2")
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+@needs_numba
+def test_compiled_code_is_cached_under_a_hash_of_the_rules_source():
+    import hashlib
+
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (follower, vector.audience_module,
+                                                                  vector.streams, vector))
+    assert vector.CACHE_KEY == hashlib.sha256(sources).hexdigest()[:16]
+    assert vector.numba.config.CACHE_DIR.endswith(vector.CACHE_KEY)
 
 
 def test_replies_reach_the_followers_who_replied():
