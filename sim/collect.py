@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import yaml
@@ -58,8 +59,18 @@ def status(folder: Path) -> str:
     return FAILED if (folder / ERROR_FILE).is_file() else UNFINISHED
 
 
-def collect(sweep: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(outcomes, timeseries) of a sweep folder; a :class:`CollectError` if it has no runs."""
+class Run(NamedTuple):
+    """One run folder of a sweep, read once."""
+
+    folder: Path
+    id: int | str  # the folder's name: Hydra's job number
+    settings: dict  # its command-line settings, typed
+    config: dict  # its composed settings (.hydra/config.yaml)
+    status: str
+
+
+def runs(sweep: Path) -> list[Run]:
+    """Every run of a sweep folder, in run order; a :class:`CollectError` if it has none."""
     sweep = Path(sweep)
     if not sweep.is_dir():
         raise CollectError(f"'{sweep}' is not a folder. Give the folder of a sweep, e.g. "
@@ -73,21 +84,32 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise CollectError(f"'{sweep}' holds no runs (no <run>/.hydra/overrides.yaml). Give the "
                            f"folder of a sweep made with python -m sim -m ..., e.g. "
                            f"results/sweeps/<time>_<name>/.")
+    return [Run(folder, int(folder.name) if folder.name.isdigit() else folder.name,
+                swept_settings(folder),
+                yaml.safe_load((folder / ".hydra" / "config.yaml").read_text()) or {},
+                status(folder))
+            for folder in folders]
+
+
+def collect(sweep: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(outcomes, timeseries) of a sweep folder; a :class:`CollectError` if it has no runs."""
+    return tables(runs(sweep))
+
+
+def tables(found: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(outcomes, timeseries) of runs already read."""
     rows, series, swept_keys = [], [], []
-    for folder in folders:
-        settings = swept_settings(folder)
-        swept_keys += [k for k in settings if k not in swept_keys]
-        config = yaml.safe_load((folder / ".hydra" / "config.yaml").read_text()) or {}
-        run = int(folder.name) if folder.name.isdigit() else folder.name
-        row = {"run": run, "status": status(folder), **settings,
-               "seed": config.get("seed")}
-        if row["status"] == FINISHED:
-            outcome = pd.read_csv(folder / "outcome.csv").iloc[0].to_dict()
-            row.update({k: v for k, v in outcome.items() if k not in settings})
-            ts = pd.read_csv(folder / "timeseries.csv")
-            series.append(ts.assign(run=run))
-        elif row["status"] == FAILED:
-            row["error"] = (folder / ERROR_FILE).read_text().strip().splitlines()[0]
+    for run in found:
+        swept_keys += [k for k in run.settings if k not in swept_keys]
+        row = {"run": run.id, "status": run.status, **run.settings,
+               "seed": run.config.get("seed")}
+        if run.status == FINISHED:
+            outcome = pd.read_csv(run.folder / "outcome.csv").iloc[0].to_dict()
+            row.update({k: v for k, v in outcome.items() if k not in run.settings})
+            ts = pd.read_csv(run.folder / "timeseries.csv")
+            series.append(ts.assign(run=run.id))
+        elif run.status == FAILED:
+            row["error"] = (run.folder / ERROR_FILE).read_text().strip().splitlines()[0]
         rows.append(row)
     outcomes = pd.DataFrame(rows).convert_dtypes()  # whole numbers stay whole beside gaps
     first = ["run", "status", *swept_keys, *(["seed"] if "seed" not in swept_keys else [])]

@@ -25,7 +25,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim import collect  # noqa: E402
@@ -78,23 +77,22 @@ def read(folder: Path, name: str | None = None) -> Sweep:
     """A sweep's finished runs; a :class:`CompareError` if it is not a sweep or none finished."""
     folder = Path(folder)
     try:
-        outcomes, timeseries = collect.collect(folder)
+        found = collect.runs(folder)
     except collect.CollectError as e:
         raise CompareError(str(e)) from e
+    outcomes, timeseries = collect.tables(found)
     finished = outcomes[outcomes.status == collect.FINISHED]
     if finished.empty:
         raise CompareError(f"'{folder}' has no finished runs ({len(outcomes)} runs: "
                            f"{', '.join(f'{n} {s}' for s, n in outcomes.status.value_counts().items())}). "
                            f"Finish it with resume=true and the same hydra.sweep.dir, then compare.")
     given, rows = {}, []
-    for run_folder in collect.run_folders(folder):
-        run = int(run_folder.name) if run_folder.name.isdigit() else run_folder.name
-        for key, value in collect.swept_settings(run_folder).items():
+    for run in found:
+        for key, value in run.settings.items():
             key = f"{key}.name" if key in GROUPS else key
             given.setdefault(key, set()).add(str(value))
-        config = yaml.safe_load((run_folder / ".hydra" / "config.yaml").read_text()) or {}
-        flat = pd.json_normalize(config, sep=".").iloc[0].to_dict()
-        rows.append({"run": run, **{k: _hashable(v) for k, v in flat.items()}})
+        flat = pd.json_normalize(run.config, sep=".").iloc[0].to_dict()
+        rows.append({"run": run.id, **{k: _hashable(v) for k, v in flat.items()}})
     settings = pd.DataFrame(rows)
     swept = [k for k, values in given.items() if len(values) > 1]  # set once is not swept
     measured = finished[["run", *[c for c in ("strategy", "version", "followers_start")

@@ -185,8 +185,8 @@ class Progress:
                        and (run / collect.ERROR_FILE).stat().st_mtime >= self.started)
         return done, failed
 
-    def line(self, now: float | None = None) -> str:
-        done, failed = self.counts()
+    def line(self, now: float | None = None, counts: tuple[int, int] | None = None) -> str:
+        done, failed = counts or self.counts()
         left = max(self.total - done - failed, 0)
         spent = (now or time.time()) - self.started
         ran = done + failed - self.done_before
@@ -203,7 +203,7 @@ class Progress:
                 now = self.counts()
                 if now != last:
                     last = now
-                    self.report()
+                    self.report(now)
         self._thread = threading.Thread(target=loop, name="sim-sweep-progress", daemon=True)
         self._thread.start()
 
@@ -211,12 +211,13 @@ class Progress:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        if self.counts() != self._reported:
-            self.report()
+        now = self.counts()
+        if now != self._reported:
+            self.report(now)
 
-    def report(self) -> None:
-        self._reported = self.counts()
-        sys.stderr.write(f"sim {self.line()}\n")
+    def report(self, counts: tuple[int, int] | None = None) -> None:
+        self._reported = counts or self.counts()
+        sys.stderr.write(f"sim {self.line(counts=self._reported)}\n")
         sys.stderr.flush()
 
 

@@ -351,14 +351,17 @@ class VectorAudience(Audience):
 
     @property
     def mean_annoyance(self) -> float:
-        """Over followers who log in and still follow, newcomers of the hour included."""
-        total, _, active = self._state_sums
-        return float(total / (active + self._joined)) if active + self._joined else 0.0
+        return self._mean(0)
 
     @property
     def mean_balance(self) -> float:
-        _, total, active = self._state_sums
-        return float(total / (active + self._joined)) if active + self._joined else 0.0
+        return self._mean(1)
+
+    def _mean(self, which: int) -> float:
+        """Over followers who log in and still follow, newcomers of the hour included (their
+        state is zero, so they add to the count only)."""
+        followers = self._state_sums[2] + self._joined
+        return float(self._state_sums[which] / followers) if followers else 0.0
 
     def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
         m = len(since)
