@@ -26,7 +26,7 @@ CASES = {
     "burst_vector_seed2": ("strategy=burst", "seed=2", "engine=vector", "budget.asks=80"),
     "broadcast_vector_seed1": ("strategy=broadcast", "seed=1", "engine=vector"),
 }
-COMMON = ("audience.size=800", "days=21")
+COMMON = ("audience.size=800", "days=30")
 VOLATILE = ["version"]  # the package version is recorded, but is not behaviour
 
 
