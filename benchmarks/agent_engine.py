@@ -35,8 +35,8 @@ try:
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.config import settings
-from sim.model import AudienceModel
+from sim.config.compose import settings
+from sim.model.agent_engine import AudienceModel
 
 SIM = "sim agents"
 BARE = "bare Mesa loop"

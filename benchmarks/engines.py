@@ -44,8 +44,8 @@ def resident(field: str) -> int:
 def one(engine: str, size: int, hours: int, seed: int) -> dict:
     """One measurement, in this process."""
     sys.path.insert(0, str(ROOT))
-    from sim.config import settings
-    from sim.engines import build
+    from sim.config.compose import settings
+    from sim.model.engines import build
 
     cfg = settings(f"engine={engine}", f"audience.size={size}", "strategy=steady", f"seed={seed}")
     before = resident("VmRSS")

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.config import settings
-from sim.run import simulate
+from sim.config.compose import settings
+from sim.experiment.run import simulate
 
 STEADY, BURST = ("strategy=steady",), ("strategy=burst",)
 # name: (settings for both, for the steady side, for the burst side)

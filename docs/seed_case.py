@@ -17,9 +17,9 @@ import time
 
 import pandas as pd
 
-from sim.config import settings
-from sim.run import simulate
-from sim.tables import daily
+from sim.config.compose import settings
+from sim.experiment.run import simulate
+from sim.io.tables import daily
 
 COLUMNS = {"asks": "asks", "net_change_pct": "net %", "unfollows_pct": "unfollows %",
            "mutes_pct": "mutes %", "follows_pct": "follows %", "actions": "actions"}

@@ -1,7 +1,10 @@
-"""sim: an agent-based model of how a social-media audience answers a posting strategy."""
+"""sim: an agent-based model of how a social-media audience answers a posting strategy.
 
-__version__ = "0.1.0"
+``from sim import Strategy, Plan, AccountView`` is all a strategy needs; it loads neither
+Hydra nor Mesa.
+"""
 
-from sim.strategies import AccountView, Plan, Strategy  # noqa: E402
+from sim.model.strategies import AccountView, Plan, Strategy
+from sim.version import __version__
 
 __all__ = ["AccountView", "Plan", "Strategy", "__version__"]

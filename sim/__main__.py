@@ -1,6 +1,6 @@
-"""``python -m sim``: see :mod:`sim.cli`."""
+"""``python -m sim``: see :mod:`sim.apps.cli`."""
 
-from sim.cli import main
+from sim.apps.cli import main
 
 if __name__ == "__main__":
     main()

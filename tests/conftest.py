@@ -6,8 +6,8 @@ import functools
 
 import pytest
 
-from sim.config import settings
-from sim.run import Result, simulate
+from sim.config.compose import settings
+from sim.experiment.run import Result, simulate
 
 
 @functools.lru_cache(maxsize=64)

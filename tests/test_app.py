@@ -12,11 +12,11 @@ solara = pytest.importorskip("solara")
 import ipyvuetify as v  # noqa: E402
 import ipywidgets as widgets  # noqa: E402
 
-from sim import app  # noqa: E402
-from sim.app import ClassroomModel, follower_state  # noqa: E402
-from sim.config import settings  # noqa: E402
-from sim.follower import Rules  # noqa: E402
-from sim.model import AudienceModel  # noqa: E402
+from sim.apps import page as app  # noqa: E402
+from sim.apps.page import ClassroomModel, follower_state  # noqa: E402
+from sim.config.compose import settings  # noqa: E402
+from sim.model.rules import Rules  # noqa: E402
+from sim.model.agent_engine import AudienceModel  # noqa: E402
 
 SMALL = dict(followers=300, days=2)
 

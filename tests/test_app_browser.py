@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("solara")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from sim.app import RENDER_EVERY  # noqa: E402
+from sim.apps.page import RENDER_EVERY  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.tables import TIMESERIES_COLUMNS
+from sim.io.tables import TIMESERIES_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["audience.size=300", "days=3", "strategy.burst_day=1"]

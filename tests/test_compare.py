@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.compare import Sweep, differences, grouping, interval, summarise
+from sim.experiment.compare import Sweep, differences, grouping, interval, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 

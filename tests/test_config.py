@@ -8,9 +8,12 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ConfigKeyError, ValidationError
 
-from sim.config import CONF_DIR, SettingError, check, settings
-from sim.strategies import make_strategy
-from sim.strategies import Strategy
+from sim.config.checks import check
+from sim.config.compose import settings
+from sim.config.schema import CONF_DIR
+from sim.errors import SettingError
+from sim.config.compose import make_strategy
+from sim.model.strategies import Strategy
 
 STRATEGIES = sorted(p.stem for p in (CONF_DIR / "strategy").glob("*.yaml"))
 AUDIENCES = sorted(p.stem for p in (CONF_DIR / "audience").glob("*.yaml"))

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.config import settings
-from sim.follower import (DRAWS_PER_ONLINE_HOUR, Rules, acknowledge, annoy, credit, is_online,
+from sim.config.compose import settings
+from sim.model.rules import (DRAWS_PER_ONLINE_HOUR, Rules, acknowledge, annoy, credit, is_online,
                           pass_time, post_visibility, read_feed, spend_online_hour,
                           stochastic_round, unfollow_hazard)
 

@@ -73,7 +73,8 @@ def test_a_local_ray_gives_identical_rows(basic, tmp_path):
 
 
 def test_the_shipped_slurm_config_selects_submitits_slurm_launcher():
-    from sim.config import CONF_DIR, register
+    from sim.config.compose import register_all as register
+from sim.config.schema import CONF_DIR
 
     register()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 
 from sim import AccountView, Plan, Strategy
-from sim.config import settings
-from sim.run import simulate
-from sim.agents import Follower
-from sim.model import AudienceModel
-from sim.strategies import Burst, StrategyError
-from sim.tables import timeseries
+from sim.config.compose import settings
+from sim.experiment.run import simulate
+from sim.model.agent_engine import Follower
+from sim.model.agent_engine import AudienceModel
+from sim.errors import StrategyError
+from sim.model.strategies import Burst
+from sim.io.tables import timeseries
 
 SMALL = ("audience.size=1500", "days=12", "budget.asks=30")
 BURST = ("strategy=burst", "strategy.burst_day=8") + SMALL

@@ -1,7 +1,7 @@
 """Calibration patterns P1-P10 (../shared/evidence/patterns.md) and the essay's claim.
 
 Small audiences and a few seeds, so the tolerances are a little wider than the targets in
-sim.patterns.TARGETS; the slow test checks the full table on bigger audiences.
+sim.experiment.patterns.TARGETS; the slow test checks the full table on bigger audiences.
 docs/ODD.md quotes the full-size figures (python -m sim.patterns).
 """
 
@@ -12,9 +12,9 @@ import functools
 import pandas as pd
 import pytest
 
-from sim import patterns
-from sim.config import settings
-from sim.run import simulate
+from sim.experiment import patterns
+from sim.config.compose import settings
+from sim.experiment.run import simulate
 
 SEEDS = (0, 1)
 

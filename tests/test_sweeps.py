@@ -98,7 +98,8 @@ EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml"))
 
 
 def test_the_named_experiments_are_there_and_compose():
-    from sim.config import check, settings
+    from sim.config.checks import check
+from sim.config.compose import settings
 
     assert {"steady_vs_burst", "burst_size", "attention", "reciprocity"} <= set(EXPERIMENTS)
     for name in EXPERIMENTS:
@@ -135,7 +136,7 @@ def test_an_ad_hoc_sweep_is_named_for_the_settings_it_sweeps(tmp_path):
 
 
 def test_the_folder_name_lists_only_swept_settings():
-    from sim.sweep import name
+    from sim.config.compose import sweep_name as name
 
     assert name(["strategy=steady,burst", "audience.size=100", "seed=range(0,3)"]) \
         == "strategy-seed"
@@ -143,7 +144,7 @@ def test_the_folder_name_lists_only_swept_settings():
 
 
 def test_progress_counts_done_failed_and_left_and_estimates_the_rest(tmp_path):
-    from sim.sweep import Progress
+    from sim.experiment.sweep import Progress
 
     for run, state in enumerate(["outcome.csv", "outcome.csv", "error.txt", None, None]):
         (tmp_path / str(run) / ".hydra").mkdir(parents=True)

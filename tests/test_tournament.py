@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.tournament import Entry, standings
+from sim.apps.tournament import Entry, standings
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["audience.size=300", "days=6", "--seeds", "2"]  # burst moves into the 6 days

@@ -13,10 +13,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import follower, vector
-from sim.config import SettingError, check, settings
-from sim.engines import build, chosen
-from sim.run import simulate
+from sim.model import array_engine as vector
+from sim.model import rules as follower
+from sim.config.checks import check
+from sim.config.compose import settings
+from sim.errors import SettingError
+from sim.model.engines import build
+from sim.model.state import chosen_engine
+from sim.experiment.run import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_numba = pytest.mark.skipif(vector.numba is None, reason="numba is not installed")

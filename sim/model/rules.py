@@ -44,8 +44,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from omegaconf import DictConfig
-
 LN2 = math.log(2.0)
 DRAWS_PER_ONLINE_HOUR = 8  # uniforms that spend_online_hour consumes
 
@@ -132,7 +130,8 @@ class Rules:
     mute_share: float
 
     @classmethod
-    def from_config(cls, b: DictConfig) -> Rules:
+    def from_config(cls, b: Any) -> Rules:
+        """From the ``behaviour`` settings (any tree with attribute access)."""
         post_half_life_hours = b.feed.post_half_life_minutes / 60.0
         decay_rate = LN2 / post_half_life_hours  # per hour
         post_keep = math.exp(-decay_rate)

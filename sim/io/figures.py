@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from sim.tables import write_whole  # noqa: E402
+from sim.io.files import write_whole
 
 BURST_POSTS_PER_HOUR = 3  # an hour with at least this many posts is shaded as a burst
 
@@ -31,9 +28,10 @@ def burst_windows(ts: pd.DataFrame) -> list[tuple[float, float]]:
     return windows
 
 
-def plot_run(ts: pd.DataFrame, title: str) -> plt.Figure:
+def plot_run(ts: pd.DataFrame, title: str) -> Figure:
     days = ts["hour"] / 24.0
-    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    fig = Figure(figsize=(9, 8), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
     ax = axes[0]
     ax.plot(days, ts["followers"], color="tab:blue")
     ax.set_ylabel("followers")
@@ -64,9 +62,7 @@ def save_figure(ts: pd.DataFrame, title: str, path: Path) -> None:
     save(plot_run(ts, title), path, dpi=110)
 
 
-def save(fig: plt.Figure, path: Path, dpi: int = 110) -> None:
-    """Write a figure whole as PNG and free it."""
-    try:
-        write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
-    finally:
-        plt.close(fig)
+def save(fig: Figure, path: Path, dpi: int = 110) -> None:
+    """Write a figure whole as PNG. Figures are made with matplotlib.figure.Figure, never
+    through pyplot, so sim leaves the backend of a notebook that imports it alone."""
+    write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))

@@ -1,5 +1,8 @@
 """The command line, ``python -m sim``: run one simulation (or a Hydra multirun) and write
-its tables and figure into Hydra's run folder."""
+its tables and figure into Hydra's run folder.
+
+A user's mistake (a setting, a strategy that raises) is said in one paragraph with exit
+status 2 and leaves no folder; a fault in sim itself keeps its traceback."""
 
 from __future__ import annotations
 
@@ -18,15 +21,19 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim import collect, sweep
-from sim.config import CONF_DIR, SettingError, check, composition_error, register
-from sim.figure import save_figure
-from sim.run import simulate
-from sim.strategies import StrategyError, make_strategy
-from sim.tables import daily, write_csv, write_whole
+from sim.experiment import collect, sweep
+from sim.config.checks import check, composition_error
+from sim.config.compose import make_strategy, register_all, strategy_label
+from sim.config.schema import CONF_DIR
+from sim.errors import CollectError, SettingError, StrategyError
+from sim.io.figures import save_figure
+from sim.experiment.run import simulate
+from sim.io.files import write_csv, write_whole
+from sim.io.tables import daily
 
-register()
-log = logging.getLogger(__name__)
+register_all()
+log = logging.getLogger("sim")
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 class CheckSettings(Callback):
@@ -82,7 +89,7 @@ class CollectSweep(Callback):
         folder = Path(config.hydra.sweep.dir)
         try:
             print(collect.summary(collect.write(folder), folder))
-        except collect.CollectError as e:
+        except CollectError as e:
             sys.stderr.write(f"sim: {e}\n")
 
 
@@ -119,6 +126,12 @@ def task(cfg: DictConfig) -> None:
             run(cfg, out_dir)
         except (SettingError, StrategyError) as e:
             _give_up(str(e), out_dir)
+        except Exception as e:  # a fault in a user's strategy is theirs to fix: say where
+            where = users_frame(e)
+            if where is None:
+                raise  # a fault in sim: the traceback helps
+            _give_up(f"The strategy raised {type(e).__name__}: {' '.join(str(e).split())} "
+                     f"({where}). Fix the strategy and run again.", out_dir)
         return
     # In a sweep a failed run becomes a row with its error; the other runs go on (Hydra would
     # stop the sweep and skip collecting the table if the job raised).
@@ -127,7 +140,7 @@ def task(cfg: DictConfig) -> None:
         return
     (out_dir / collect.ERROR_FILE).unlink(missing_ok=True)
     try:
-        run(cfg, out_dir)
+        run(cfg, out_dir, other_strategies="ignore")
     except Exception as e:  # noqa: BLE001 - recorded in the run's folder and the sweep's table
         message = f"{type(e).__name__}: {e}".replace("\n", " ")
         text = f"{message}\n\n{traceback.format_exc()}"
@@ -135,13 +148,36 @@ def task(cfg: DictConfig) -> None:
         log.error("run %s failed: %s", out_dir.name, message)
 
 
-def run(cfg: DictConfig, out_dir: Path) -> None:
+def users_frame(error: BaseException) -> str | None:
+    """Where in a user's own code (outside the sim package) an exception was raised, as
+    "file, line N"; None when it was raised in sim or a library it uses."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return None
+    last = Path(frames[-1].filename).resolve()
+    if last.is_relative_to(PACKAGE) or "site-packages" in last.parts or not last.is_file():
+        return None
+    return f"{frames[-1].filename}, line {frames[-1].lineno}"
+
+
+def overspent(row, strategy_cfg: DictConfig, days: int) -> str | None:
+    """A one-line warning when the run posted more than the strategy's budget."""
+    value_budget = int(round(strategy_cfg.posts_per_day * days))
+    value_posts = int(row.posts) - int(row.asks)
+    if value_posts <= value_budget and int(row.asks) <= strategy_cfg.asks:
+        return None
+    return (f"warning: the strategy overspent its budget: {value_posts} value posts and "
+            f"{row.asks} asks against {value_budget} and {strategy_cfg.asks} "
+            f"(strategy.posts_per_day x days, strategy.asks); a tournament disqualifies it.")
+
+
+def run(cfg: DictConfig, out_dir: Path, other_strategies: str = "refuse") -> None:
     """One simulation into ``out_dir``: tables, figure, resolved settings, a summary line."""
     hydra_cfg = HydraConfig.get()
     # A built-in strategy is named by its config (obama_2011, not burst); a user's by its class.
-    chosen = hydra_cfg.runtime.choices.get("strategy")
-    built_in = str(cfg.strategy.get("_target_", "")).startswith("sim.strategies.")
-    result = simulate(cfg, progress=True, label=chosen if built_in else None)
+    label = strategy_label(cfg.strategy.get("_target_", ""),
+                           hydra_cfg.runtime.choices.get("strategy"))
+    result = simulate(cfg, progress=True, label=label, other_strategies=other_strategies)
     out = result.outcome
     resolved = OmegaConf.to_yaml(cfg, resolve=True)
     write_whole(out_dir / "config.yaml", lambda tmp: Path(tmp).write_text(resolved))
@@ -152,7 +188,9 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
              f"seed {row.seed}")
     save_figure(result.timeseries, title, out_dir / "figure.png")
     write_csv(out, out_dir / "outcome.csv")  # last: its presence marks a finished run
-    print(summary(row, out_dir))
+    log.info(summary(row, out_dir))
+    if warning := overspent(row, cfg.strategy, cfg.days):
+        log.warning(warning)
 
 
 def summary(row, out_dir: Path) -> str:
@@ -160,10 +198,18 @@ def summary(row, out_dir: Path) -> str:
         f"sim {row.version}: strategy={row.strategy} audience={row.audience} seed={row.seed} "
         f"days={row.days}\n"
         f"  followers {row.followers_start:,} -> {row.followers_end:,} "
-        f"({row.net_change_pct:+.2f} %): +{row.follows:,} follows, -{row.unfollows:,} unfollows, "
-        f"{row.mutes:,} mutes (peak {row.peak_hourly_unfollows} unfollows in an hour)\n"
-        f"  {row.posts} posts ({row.asks} asks), {row.replies_given:,} replies given; "
-        f"{row.engagements:,} engagements, {row.actions:,} actions on asks\n"
+        f"({row.net_change_pct:+.2f} %): +{count(row.follows, 'follow')}, "
+        f"-{count(row.unfollows, 'unfollow')}, {count(row.mutes, 'mute')} "
+        f"(peak {count(row.peak_hourly_unfollows, 'unfollow')} in an hour)\n"
+        f"  {count(row.posts, 'post')} ({count(row.asks, 'ask')}), "
+        f"{count(row.replies_given, 'reply', 'replies')} given; "
+        f"{count(row.engagements, 'engagement')}, {count(row.actions, 'action')} on asks\n"
         f"  written to {out_dir}/ (timeseries.csv, daily.csv, outcome.csv, figure.png, "
-        f"config.yaml)"
+        f"config.yaml, sim.log)"
     )
+
+
+def count(n, one: str, many: str | None = None) -> str:
+    """``1 unfollow``, ``2 unfollows``, ``1,234 replies``."""
+    n = int(n)
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

@@ -1,7 +1,4 @@
-"""The Mesa agents: one account that posts, and its followers.
-
-Agents schedule the rules of :mod:`sim.follower`; they do not restate them.
-"""
+"""The account that posts: a Mesa agent whose strategy plans each hour. Both engines share it."""
 
 from __future__ import annotations
 
@@ -9,55 +6,8 @@ from collections import deque
 
 import mesa
 
-from sim.follower import (DRAWS_PER_ONLINE_HOUR, acknowledge, is_online, pass_time,
-                          post_visibility, spend_online_hour)
-from sim.strategies import AccountView, Plan, Strategy, checked_plan
-
-
-class Follower(mesa.Agent):
-    """One follower of the account. Traits and state are plain numbers named as in the rules."""
-
-    def __init__(self, model: mesa.Model, since: float, **traits_and_state: float) -> None:
-        super().__init__(model)
-        self.since = since  # hour the tie began (negative: before the run)
-        self.__dict__.update(traits_and_state)
-
-    @property
-    def age(self) -> float:
-        """Age of the tie in hours."""
-        return self.model.hour - self.since
-
-    def step(self) -> None:
-        model = self.model
-        rules = model.rules
-        pass_time(self, rules)
-        rand = self.random.random
-        if not is_online(self, model.rhythm_now, rand()):
-            return
-        account = model.account
-        hour = spend_online_hour(self, account.fresh_values, account.fresh_asks,
-                                 [rand() for _ in range(DRAWS_PER_ONLINE_HOUR)], rules)
-        if hour.seen_values or hour.seen_asks:
-            model.tally.record(hour)
-            if hour.comments:
-                account.waiting.append((model.hour, self))
-        if hour.unfollows:
-            model.tally.unfollowed(hour.flooding_part)
-            model.departed.append(self.tie())
-            self.remove()
-        elif hour.mutes:
-            model.tally.mutes += 1
-
-    def tie(self) -> dict:
-        """The tie as a record, for the model's list of ties (who left, when, why)."""
-        return {"since": self.since, "mutual": self.mutual, "active": self.activity > 0,
-                "acknowledged": self.acknowledged, "muted": self.muted,
-                "crowd": self.crowd, "left": self.model.hour}
-
-    def remove(self) -> None:
-        self.model.active.discard(self)
-        self.gone = True
-        super().remove()
+from sim.model.rules import acknowledge, post_visibility
+from sim.model.strategies import AccountView, Plan, Strategy, checked_plan
 
 
 class Account(mesa.Agent):

@@ -1,7 +1,7 @@
 """The array engine (``engine=vector``): followers as columns of numbers, for audiences of
 millions.
 
-It runs the rules of :mod:`sim.follower` unchanged. With numba, they are compiled and applied
+It runs the rules of :mod:`sim.model.rules` unchanged. With numba, they are compiled and applied
 to one follower at a time in a parallel loop. Without numba, they are applied to numpy
 arrays, a block of followers at a time. The account, its strategy, its replies and the
 newcomers are those of :class:`sim.model.Audience`, which both engines share.
@@ -14,7 +14,7 @@ What a follower costs (27 bytes, see :data:`BYTES_PER_FOLLOWER`):
 - **state**: annoyance, balance and memory of recent posts as 32-bit floats, the hour the tie
   began, and one byte of flags (follow-back, muted, gone, acknowledged, replied this hour).
 
-Random numbers come from :mod:`sim.streams`, keyed by seed, hour, follower and draw. The
+Random numbers come from :mod:`sim.model.streams`, keyed by seed, hour, follower and draw. The
 sums for each hour are taken over fixed blocks of followers and then added in block order,
 so a seed gives the same tables whatever the number of threads.
 """
@@ -32,13 +32,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from sim import audience as audience_module
-from sim import follower as follower_module
-from sim import streams
-from sim.audience import draw_traits, settled_state
-from sim.follower import DRAWS_PER_ONLINE_HOUR, Rules
-from sim.engines import capacity_for
-from sim.model import Audience
+from sim.model import traits as traits_module
+from sim.model import rules as rules_module
+from sim.model import streams
+from sim.model.traits import draw_traits, settled_state
+from sim.model.rules import DRAWS_PER_ONLINE_HOUR, Rules
+from sim.model.state import capacity_for
+from sim.model.simulation import Audience
 
 try:  # numba is optional: without it the same rules run on numpy arrays, more slowly
     if os.environ.get("SIM_NUMBA", "1") == "0":
@@ -99,7 +99,7 @@ def rules_tuple(r: Rules) -> CompiledRules:
 def _compile_rules():
     """numba versions of the rule functions, calling each other compiled: the same source."""
     names = {}
-    for module in (follower_module, audience_module, streams):
+    for module in (rules_module, traits_module, streams):
         space = dict(vars(module))
         for name, fn in list(space.items()):
             if inspect.isfunction(fn) and fn.__module__ == module.__name__:
@@ -186,7 +186,7 @@ def _live_hour(activity, reads, crowd, tolerance, interest, annoyance, balance, 
 def _cache_key() -> str:
     """A hash of every source the compiled hour is built from: numba only notices when a
     function's own file changes, so an edited rule must not find the old machine code."""
-    sources = (follower_module, audience_module, streams, sys.modules[__name__])
+    sources = (rules_module, traits_module, streams, sys.modules[__name__])
     digest = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in sources))
     return digest.hexdigest()[:16]
 
@@ -223,10 +223,10 @@ def live_hour_numpy(activity, reads, crowd, tolerance, interest, annoyance, bala
                             balance=balance[lo:hi][live].astype(np.float64),
                             recent=recent[lo:hi][live].astype(np.float64),
                             activity=log_values[code[live]])
-        follower_module.pass_time(f, r)
+        rules_module.pass_time(f, r)
         who = (live + lo).astype(np.uint64)
         with np.errstate(over="ignore"):
-            online = follower_module.is_online(f, rhythm_now,
+            online = rules_module.is_online(f, rhythm_now,
                                                streams.uniform(h, who, np.uint64(0)))
         on = np.flatnonzero(online)
         total = np.zeros(len(SUMS))
@@ -240,12 +240,12 @@ def live_hour_numpy(activity, reads, crowd, tolerance, interest, annoyance, bala
                 mutual=((flag_live[on] & MUTUAL) > 0).astype(np.float64),
                 muted=((flag_live[on] & MUTED) > 0).astype(np.float64),
                 age=hour - since[at].astype(np.float64))
-            g.fair = (audience_module.seen_per_hour(g.activity, g.reads, g.crowd, other_posts, r)
+            g.fair = (traits_module.seen_per_hour(g.activity, g.reads, g.crowd, other_posts, r)
                       / (1.0 - r.memory_keep))
             with np.errstate(over="ignore"):
                 u = [streams.uniform(h, who[on], np.uint64(d))
                      for d in range(1, DRAWS_PER_ONLINE_HOUR + 1)]
-            ev = follower_module.spend_online_hour(g, fresh_values, fresh_asks, u, r)
+            ev = rules_module.spend_online_hour(g, fresh_values, fresh_asks, u, r)
             f.annoyance[on], f.balance[on], f.recent[on] = g.annoyance, g.balance, g.recent
             marks = (np.where(ev.comments > 0, REPLIED, 0) | np.where(g.muted > 0, MUTED, 0)
                      | np.where(ev.unfollows > 0, GONE, 0)).astype(np.uint8)

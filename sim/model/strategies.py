@@ -14,14 +14,14 @@ average and ``asks`` asks over the whole run. ``steady`` and ``burst`` read both
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-import hydra.utils
+from typing import Any, ClassVar
+
 import numpy as np
-from hydra.errors import InstantiationException
-from omegaconf import DictConfig
 
-from sim.config import SettingError
+from sim.errors import SettingError, StrategyError
+from sim.model.ranges import PROBABILITY, setting
 
 DAYTIME = range(8, 22)  # hours of the day a staffed account posts in
 
@@ -73,12 +73,33 @@ def daytime_hours(start: int, end: int) -> list[int]:
     return [h for h in range(start, end) if h % 24 in DAYTIME]
 
 
-class StrategyError(RuntimeError):
-    """A strategy cannot do what it was set to, or returned something that is not a plan."""
+@dataclass
+class StrategySettings:
+    """Settings every strategy accepts: its budget of posts and asks, and how it replies.
+    A strategy with settings of its own declares a subclass as its ``Settings``."""
+
+    _target_: str = setting(doc="the strategy's class, e.g. sim.model.strategies.Steady")
+    posts_per_day: float = setting(0, doc="useful (value) posts per day, on average")
+    asks: int = setting(0, doc="asks (calls to action) over the whole run")
+    reply_share: float = setting(**PROBABILITY, doc="share of the followers who reply that it answers")
+    reply_capacity: int = setting(0, doc="most replies the account gives in an hour")
+
+
+BUILT_IN: dict[str, type[Strategy]] = {}  # name: class; conf/strategy/NAME.yaml configures it
+
+
+def built_in(cls: type[Strategy]) -> type[Strategy]:
+    """Register a built-in strategy under its class name in lower case. Adding a built-in is
+    this class and a YAML file in conf/strategy/ that names it."""
+    BUILT_IN[cls.__name__.lower()] = cls
+    return cls
 
 
 class Strategy:
-    """Base class. Subclasses override :meth:`plan`; :meth:`start` sees the run's length."""
+    """Base class. Subclasses override :meth:`plan`; :meth:`start` sees the run's length.
+    ``Settings`` declares the settings the constructor takes, with their ranges."""
+
+    Settings: ClassVar[type] = StrategySettings
 
     def __init__(self, *, posts_per_day: float, asks: int, reply_share: float,
                  reply_capacity: int) -> None:
@@ -92,6 +113,22 @@ class Strategy:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @classmethod
+    def settings_names(cls) -> list[str]:
+        """The settings this strategy takes (the keys of its ``Settings``, ``_target_`` aside)."""
+        return [f.name for f in fields(cls.Settings) if not f.name.startswith("_")]
+
+    @classmethod
+    def check_settings(cls, values: dict[str, Any], hours: int) -> None:
+        """Raise :class:`SettingError` if settings that are each in range cannot work together
+        in a run of ``hours`` hours. The base class has nothing to check."""
+
+    @classmethod
+    def fit_settings(cls, values: dict[str, Any], hours: int) -> list[str]:
+        """Change ``values`` in place so that they fit a run of ``hours`` hours (for faces where
+        no slider position may fail); notes on what changed."""
+        return []
 
     def start(self, hours: int) -> None:
         """Called once before the first hour with the length of the run."""
@@ -126,6 +163,7 @@ class Scheduled(Strategy):
                     self.answer(view))
 
 
+@built_in
 class Steady(Scheduled):
     """Steady engagement: value posts and asks spread evenly over the day-time hours, and
     answers to the people who reply."""
@@ -136,6 +174,7 @@ class Steady(Scheduled):
         self.ask_schedule = spread(self.asks, slots)
 
 
+@built_in
 class Broadcast(Steady):
     """Regular posts and asks like ``steady``, but never answers anyone."""
 
@@ -143,16 +182,66 @@ class Broadcast(Steady):
         return 0
 
 
+@built_in
 class Silent(Strategy):
     """Posts nothing, answers nobody: the baseline of doing nothing."""
 
 
+@dataclass
+class BurstSettings(StrategySettings):
+    """Dormant-then-burst: near-quiet for days, then asks packed into a few hours."""
+
+    quiet_share: float = setting(**PROBABILITY, doc="share of value posts kept at the quiet cadence")
+    burst_day: int = setting(0, doc="day the burst starts (0 = first day)")
+    burst_hour: int = setting(0, 23, doc="hour of day the burst starts")
+    burst_hours: int = setting(1, doc="length of the burst in hours")
+
+
+@built_in
 class Burst(Scheduled):
     """Dormant-then-burst: near-quiet for days, then the asks packed into a few hours.
 
     A share ``quiet_share`` of the value posts keeps a thin cadence over the whole run; the
     rest of the value posts and all the asks go out evenly within the burst window.
     """
+
+    Settings = BurstSettings
+
+    @classmethod
+    def check_settings(cls, values: dict[str, Any], hours: int) -> None:
+        """The burst must start and end within the run."""
+        day, hour, length = values["burst_day"], values["burst_hour"], values["burst_hours"]
+        start, days = day * 24 + hour, hours // 24
+        if start >= hours:
+            raise SettingError(
+                f"Setting 'strategy.burst_day' = {day} is not allowed. The burst would start on "
+                f"day {day}, {hour}:00, after the run ends ({days} days: days 0 to {days - 1}). "
+                f"Allowed: 0 <= value <= {days - 1}, with the burst ending within the run. "
+                f"Change it on the command line (e.g. strategy.burst_day={max(days * 2 // 3, 0)})"
+                f" or run longer (days=...).")
+        if start + length > hours:
+            raise SettingError(
+                f"Setting 'strategy.burst_hours' = {length} is not allowed. The burst (day {day}, "
+                f"{hour}:00, {length} hours) ends at hour {start + length}, after the run ends "
+                f"({days} days = {hours} hours). Allowed: 1 <= value <= {hours - start}. Change "
+                f"it on the command line (e.g. strategy.burst_hours={hours - start}), start it "
+                f"earlier (strategy.burst_day=...) or run longer (days=...).")
+
+    @classmethod
+    def fit_settings(cls, values: dict[str, Any], hours: int) -> list[str]:
+        """Move a burst that starts after the run to the last day; cut one that outlasts it."""
+        notes, days = [], hours // 24
+        if values["burst_day"] >= days:
+            notes.append(f"The burst was set for day {values['burst_day']}, but the run has "
+                         f"{days} days (0 to {days - 1}): it starts on day {days - 1} instead.")
+            values["burst_day"] = days - 1
+        room = hours - (values["burst_day"] * 24 + values["burst_hour"])
+        if values["burst_hours"] > room:
+            notes.append(f"A {values['burst_hours']}-hour burst from day {values['burst_day']}, "
+                         f"{values['burst_hour']}:00 would outlast the run: it is cut to {room} "
+                         f"hours.")
+            values["burst_hours"] = room
+        return notes
 
     def __init__(self, *, quiet_share: float, burst_day: int, burst_hour: int,
                  burst_hours: int, **budget) -> None:
@@ -192,24 +281,3 @@ def checked_plan(plan: object, strategy: Strategy) -> Plan:
         counts.append(int(value))
     value_posts, asks, replies = counts
     return Plan(value_posts, asks, min(replies, int(strategy.reply_capacity)))
-
-
-def make_strategy(cfg: DictConfig) -> Strategy:
-    """Instantiate ``cfg.strategy``, or a :class:`SettingError` that says what is allowed."""
-    target = cfg.strategy.get("_target_")
-    allowed = ("a built-in (strategy=steady, burst, broadcast, silent, obama_2011) or an "
-               "importable subclass of sim.Strategy, e.g. strategy._target_=mymodule.MyStrategy "
-               "(run from the folder that holds mymodule.py)")
-    try:
-        strategy = hydra.utils.instantiate(cfg.strategy)
-    except InstantiationException as e:
-        root: BaseException = e
-        while root.__cause__ is not None:
-            root = root.__cause__
-        reason = f"{type(root).__name__}: {str(root).strip().splitlines()[0]}"
-        raise SettingError(f"Setting 'strategy._target_' = {target!r} cannot be used ({reason})."
-                           f" Allowed: {allowed}.") from None
-    if not isinstance(strategy, Strategy):
-        raise SettingError(f"Setting 'strategy._target_' = {target!r} is not a sim.Strategy "
-                           f"(it made a {type(strategy).__name__}). Allowed: {allowed}.")
-    return strategy

@@ -9,11 +9,12 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from sim.config import check
-from sim.engines import build
-from sim.model import Audience
-from sim.strategies import Strategy, make_strategy
-from sim.tables import outcome, timeseries
+from sim.config.checks import check
+from sim.config.compose import make_strategy
+from sim.model.engines import build
+from sim.model.simulation import Audience
+from sim.model.strategies import Strategy
+from sim.io.tables import outcome, timeseries
 
 
 @dataclass
@@ -24,13 +25,14 @@ class Result:
 
 
 def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool = False,
-             label: str | None = None) -> Result:
+             label: str | None = None, other_strategies: str = "refuse") -> Result:
     """Validate the settings, run the model for ``cfg.days`` days and return its tables.
 
     ``strategy`` replaces ``cfg.strategy`` when given (a strategy object made in Python);
-    ``label`` names the strategy in the outcome (default: its class name, lower case).
+    ``label`` names the strategy in the outcome (default: its class name, lower case);
+    ``other_strategies="ignore"`` lets settings of other strategies stand (in a mixed sweep).
     """
-    check(cfg)
+    check(cfg, other_strategies=other_strategies)
     strategy = strategy if strategy is not None else make_strategy(cfg)
     model = build(cfg, strategy)
     show = progress and sys.stderr.isatty()

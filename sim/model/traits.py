@@ -11,15 +11,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-from omegaconf import DictConfig
-
-from sim.follower import Rules, annoyance_growth
+from sim.model.rules import Rules, annoyance_growth
 
 TRAITS = ("activity", "reads", "crowd", "fair", "interest", "tolerance", "mutual")
 STATE = ("annoyance", "balance", "recent", "age", "muted", "acknowledged")
 
 
-def rhythm(audience: DictConfig) -> np.ndarray:
+def rhythm(audience) -> np.ndarray:
     """The daily rhythm of being online, scaled to mean 1 (so ``activity`` is an average)."""
     w = np.asarray(audience.attention.rhythm, dtype=float)
     return w * (24.0 / w.sum())
@@ -36,7 +34,7 @@ def seen_per_hour(activity, reads, crowd, posts_per_day: float, rules: Rules):
     return activity * usual_share * (posts_per_day / 24.0) * rules.post_lifetime_hours
 
 
-def draw_traits(audience: DictConfig, rules: Rules, rng: np.random.Generator, n: int,
+def draw_traits(audience, rules: Rules, rng: np.random.Generator, n: int,
                 active_share: float) -> dict[str, np.ndarray]:
     """Fixed traits of ``n`` followers; a share ``1 - active_share`` never logs in."""
     a = audience.attention
@@ -59,7 +57,7 @@ def draw_traits(audience: DictConfig, rules: Rules, rng: np.random.Generator, n:
             "interest": interest, "tolerance": tolerance, "mutual": mutual}
 
 
-def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Rules,
+def settled_state(traits: dict[str, np.ndarray], audience, rules: Rules,
                   rng: np.random.Generator) -> dict[str, np.ndarray]:
     """The state a long history at ``history.posts_per_day`` (no replies) leaves behind.
 
@@ -78,10 +76,4 @@ def settled_state(traits: dict[str, np.ndarray], audience: DictConfig, rules: Ru
     annoyance = growth_per_hour / (1.0 - rules.annoyance_keep)
     age = rng.exponential(audience.history.tie_age_days * 24.0, n)
     return {"annoyance": annoyance, "balance": balance, "recent": recent, "age": age,
-            "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}
-
-
-def newcomer_state(n: int) -> dict[str, np.ndarray]:
-    """New ties start fragile: no history, no credit (they join at age zero)."""
-    return {"annoyance": np.zeros(n), "balance": np.zeros(n), "recent": np.zeros(n),
             "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}

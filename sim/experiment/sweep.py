@@ -22,23 +22,15 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import collect
-from sim.config import SettingError, check, composition_error, known_settings, unknown_setting
-from sim.strategies import make_strategy
+from sim.experiment import collect
+from sim.config.checks import (check, composition_error, known_settings, strategy_class,
+                               strategy_settings_owners, unknown_setting)
+from sim.config.compose import make_strategy
+from sim.errors import SettingError
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 HINT = ("Settings are named as in python -m sim --help (e.g. audience.size=1000,5000, "
         "strategy=steady,burst, seed='range(0,10)').")
-
-
-def name(task_overrides) -> str:
-    """A sweep folder's name: the settings it sweeps, e.g. ``strategy-audience.size-seed``."""
-    try:
-        parsed = OverridesParser.create().parse_overrides([str(o) for o in task_overrides])
-    except HydraException:
-        return "sweep"
-    keys = [o.get_key_element().lstrip("+~") for o in parsed if o.is_sweep_override()]
-    return "-".join(keys).replace("/", ".") or "sweep"
 
 
 def pin_folder(config: DictConfig) -> None:
@@ -71,6 +63,7 @@ def jobs(config: DictConfig) -> list[list[str]] | None:
 def plan(config: DictConfig) -> list[list[str]] | None:
     """The sweep's runs, each composed and checked as it will run; a :class:`SettingError`
     naming the first run that could not."""
+    shared = _share_strategy_settings(config)
     runs = jobs(config)
     if runs is None:
         return None
@@ -101,17 +94,41 @@ def plan(config: DictConfig) -> list[list[str]] | None:
         seen[others] = None
         try:
             job = loader.load_sweep_config(config, list(overrides))
-            check(job)
+            check(job, other_strategies="ignore")
+            declared = strategy_class(job).settings_names()
+            shared = {key for key in shared if key.partition(".")[2] not in declared}
             make_strategy(job)
         except SettingError as e:
             raise SettingError(f"Run {' '.join(overrides)}: {e}") from e
         except (HydraException, OmegaConfBaseException) as e:
             raise SettingError(f"Run {' '.join(overrides)}: {composition_error(e)}") from e
+    if shared:  # a strategy setting that no strategy of the sweep has
+        raise SettingError(unknown_setting(sorted(shared)[0]).args[0])
     for overrides in runs:
         for o in overrides:
             if o.startswith("seed="):
                 _check_seed(o.partition("=")[2], overrides)
     return runs
+
+
+def _share_strategy_settings(config: DictConfig) -> set[str]:
+    """Let a setting of some strategies reach every run of the sweep (``++``), so that
+    ``strategy=steady,burst strategy.burst_day=10`` runs: steady ignores burst_day. Returns the
+    settings so passed on; :func:`plan` checks that a strategy of the sweep has each."""
+    owned = strategy_settings_owners()
+    task = list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+    shared, rewritten = set(), []
+    for o in task:
+        key, eq, value = o.partition("=")
+        bare = key.lstrip("+~")
+        if eq and bare in owned and not key.startswith("~"):
+            shared.add(bare)
+            o = f"++{bare}={value}"
+        rewritten.append(o)
+    if shared:
+        with open_dict(config), read_write(config):
+            config.hydra.overrides.task = rewritten
+    return shared
 
 
 def _check_folder(config: DictConfig, runs: list[list[str]]) -> None:

@@ -1,9 +1,11 @@
-"""The audience model: one account, its followers, one step per hour; and the agent engine.
+"""The simulation both engines share: one account, its followers, one step per hour.
 
 An account with a posting strategy broadcasts to followers who have limited attention,
 get annoyed when flooded, keep a reciprocity balance with the account, engage, act on asks,
 and unfollow or mute. Shares bring the account to new people, some of whom follow.
-The followers' rules live in :mod:`sim.follower`; this module only schedules them.
+The followers' rules live in :mod:`sim.model.rules`; an engine
+(:mod:`~sim.model.agent_engine`, :mod:`~sim.model.array_engine`) schedules them for every
+follower, and this module schedules the hour around them.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import mesa
-from mesa.agent import AgentSet
 import numpy as np
-import pandas as pd
-from omegaconf import DictConfig
 
-from sim.agents import Account, Follower
-from sim.audience import draw_traits, newcomer_state, rhythm, settled_state
-from sim.follower import HourEvents, Rules, newcomers
-from sim.strategies import Strategy, make_strategy
+from sim.model.account import Account
+from sim.model.rules import HourEvents, Rules, newcomers
+from sim.model.state import zero_state
+from sim.model.strategies import Strategy
+from sim.model.traits import draw_traits, rhythm
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Audience(mesa.Model):
 
     engine = ""
 
-    def __init__(self, cfg: DictConfig, strategy: Strategy | None = None) -> None:
+    def __init__(self, cfg, strategy: Strategy) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.hours = cfg.days * 24
@@ -77,7 +77,6 @@ class Audience(mesa.Model):
         self.hour = -1
         self.rhythm_now = self.rhythm[0]
 
-        strategy = strategy if strategy is not None else make_strategy(cfg)
         # A strategy that draws chances uses this generator, so a seed still fixes the run.
         strategy.rng = self._stream("strategy")
         self.account = Account(self, strategy)
@@ -97,12 +96,12 @@ class Audience(mesa.Model):
         strategy.start(self.hours)
 
     # what an engine provides
-    def populate(self, audience: DictConfig) -> None:
+    def populate(self, audience) -> None:
         """The audience at the start, in the state the account's history left it."""
         raise NotImplementedError
 
     def live_hour(self) -> None:
-        """Every follower's hour (sim.follower's rules), counted into ``self.tally``."""
+        """Every follower's hour (sim.model.rules's rules), counted into ``self.tally``."""
         raise NotImplementedError
 
     def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
@@ -136,7 +135,7 @@ class Audience(mesa.Model):
         n = newcomers(self.tally.shares, self.follower_count, self.growth, rng)
         if n:
             traits = draw_traits(self.cfg.audience, self.rules, rng, n, active_share=1.0)
-            self.add_followers(traits, newcomer_state(n), since=np.full(n, float(self.hour)))
+            self.add_followers(traits, zero_state(n), since=np.full(n, float(self.hour)))
         return n
 
     def _stream(self, purpose: str, *keys: int) -> np.random.Generator:
@@ -144,52 +143,7 @@ class Audience(mesa.Model):
         return np.random.default_rng([self.cfg.seed, *purpose.encode(), *keys])
 
 
-class AudienceModel(Audience):
-    """The agent engine (``engine=agents``): one Mesa agent per follower."""
-
-    engine = "agents"
-
-    def populate(self, audience: DictConfig) -> None:
-        self.departed: list[dict] = []  # ties that ended, as Follower.tie() records
-        self.active = AgentSet([], random=self.random)  # followers who ever log in
-        traits = draw_traits(audience, self.rules, self.rng, audience.size,
-                             active_share=1.0 - audience.inactive_share)
-        state = settled_state(traits, audience, self.rules, self.rng)
-        self.add_followers(traits, state, since=-state.pop("age"))
-
-    def live_hour(self) -> None:
-        self.active.shuffle_do("step")
-
-    @property
-    def follower_count(self) -> int:
-        return len(self.agents_by_type.get(Follower, ()))
-
-    @property
-    def mean_annoyance(self) -> float:
-        return _mean(self.active, "annoyance")
-
-    @property
-    def mean_balance(self) -> float:
-        return _mean(self.active, "balance")
-
-    def ties(self) -> pd.DataFrame:
-        """Every tie of the run, current and ended: when it began, its kind, when it ended."""
-        current = [f.tie() | {"left": np.nan} for f in self.agents_by_type.get(Follower, ())]
-        return pd.DataFrame(self.departed + current)
-
-    def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
-        columns = {**traits, **state}
-        names = list(columns)
-        rows = zip(*(columns[k].tolist() for k in names), since.tolist())
-        for row in rows:
-            follower = Follower(self, since=row[-1], **dict(zip(names, row[:-1])))
-            if follower.activity > 0:
-                self.active.add(follower)
-
-
 def _tally_reporter(name: str):
     return lambda m: getattr(m.tally, name)
 
 
-def _mean(agents: AgentSet, attribute: str) -> float:
-    return float(np.mean(agents.get(attribute))) if len(agents) else 0.0

@@ -1,17 +1,10 @@
-"""The run's tables: the hourly time series, the one-row outcome, and writing files whole."""
+"""The run's tables: the hourly time series, the daily table and the one-row outcome."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-
 import pandas as pd
-from omegaconf import DictConfig
 
-import sim
+from sim.version import versions
 
 TIMESERIES_COLUMNS = [
     "hour", "day", "followers", "follows", "unfollows", "mutes", "impressions", "engagements",
@@ -41,9 +34,11 @@ def daily(ts: pd.DataFrame, followers_start: int) -> pd.DataFrame:
     return days
 
 
-def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy,
+def outcome(ts: pd.DataFrame, cfg, followers_start: int, strategy,
             label: str, flooding: float, engine: str) -> pd.DataFrame:
-    """One row: the settings that matter, the seed, the version, and what the run achieved."""
+    """One row: the settings that matter, the seed, what the run achieved, and the versions
+    of sim and of what its results depend on (mesa, numpy, numba, pandas, Python)."""
+    recorded = versions()
     end = int(ts["followers"].iloc[-1]) if len(ts) else followers_start
     unfollows = int(ts["unfollows"].sum())
     row = {
@@ -56,7 +51,7 @@ def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy,
         "posts_per_day": strategy.posts_per_day,
         "asks_budget": strategy.asks,
         "reply_share": strategy.reply_share,
-        "version": sim.__version__,
+        "version": recorded["sim"],
         "followers_start": followers_start,
         "followers_end": end,
         "net_change_pct": 100.0 * (end - followers_start) / followers_start,
@@ -72,41 +67,6 @@ def outcome(ts: pd.DataFrame, cfg: DictConfig, followers_start: int, strategy,
         "asks": int(ts["asks"].sum()),
         "peak_hourly_unfollows": int(ts["unfollows"].max()) if len(ts) else 0,
         "flooding_share": flooding / unfollows if unfollows else 0.0,
+        **{f"{name}_version": v for name, v in recorded.items() if name != "sim"},
     }
     return pd.DataFrame([row])
-
-
-def write_whole(path: Path, write: Callable[[str], None]) -> None:
-    """Write through ``write(tmp_path)`` to a temporary name, then rename: never half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    write_whole(path, lambda tmp: df.to_csv(tmp, index=False))
-
-
-def write_folder(out: Path, files: dict[str, Callable[[str], None]]) -> None:
-    """Several files into ``out``, each through ``write(tmp_path)``: all are written into a
-    staging folder first and then renamed into place, so a crash leaves the previous set, not
-    half of a new one."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging.", dir=out))
-    try:
-        for name, write in files.items():
-            write(str(staging / name))
-        for item in staging.iterdir():
-            os.replace(item, out / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,2 @@
+"""The faces: the command line (``python -m sim``), the classroom page (``python -m sim.app``)
+and the tournament (``python -m sim.tournament``). Nothing imports this floor."""
