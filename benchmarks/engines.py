@@ -44,13 +44,13 @@ def resident(field: str) -> int:
 def one(engine: str, size: int, hours: int, seed: int) -> dict:
     """One measurement, in this process."""
     sys.path.insert(0, str(ROOT))
-    from sim.config.compose import settings
+    from sim.config.compose import make_strategy, settings
     from sim.model.engines import build
 
     cfg = settings(f"engine={engine}", f"audience.size={size}", "strategy=steady", f"seed={seed}")
     before = resident("VmRSS")
     start = time.perf_counter()
-    model = build(cfg)
+    model = build(cfg, make_strategy(cfg))
     built = time.perf_counter() - start
     model.step()  # untimed: the first step (and compiled code loading)
     steps, elapsed = 0, 0.0

@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.config.compose import settings  # noqa: E402
-from sim.io.figures import burst_windows, save_figure  # noqa: E402
 from sim.experiment.run import simulate  # noqa: E402
+from sim.io.figures import burst_windows, save_figure  # noqa: E402
 
 IMG = Path(__file__).resolve().parent / "img"
 SEEDS = range(5)

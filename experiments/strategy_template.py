@@ -2,16 +2,19 @@
 the class a name of your own, and change plan().
 
 Try it alone:        python -m sim strategy._target_=ada_lovelace.MyStrategy
-                     (run from the folder that holds your file)
-Enter the tournament: put your file in the class folder; the teacher runs
-                     python -m sim.tournament class_entries/ steady burst
+                     (run from the folder that holds your file; the results go to
+                     results/runs/<time>_<your class>/ there)
+Enter the tournament: put your file in the class folder (mkdir -p class_entries); the
+                     teacher runs  python -m sim.tournament class_entries/ steady burst
 
 The rules of the game:
 - Every hour the account asks plan() what to do, and you answer with a Plan: how many useful
   posts (value_posts), how many asks (calls to action), and how many waiting replies to
   answer (replies). All three are whole numbers, 0 or more.
 - Your budget for the whole run is self.posts_per_day useful posts a day on average and
-  self.asks asks in total. Spend more and you are disqualified. Spending less is allowed.
+  self.asks asks in total. Spend more and you are disqualified (a run on your own ends with
+  a warning). Spending less is allowed.
+- If plan() raises an error, the run stops and names the line of your file where it did.
 - Answering replies costs nothing but time: at most self.reply_capacity in an hour.
 - What you can see (the view): view.hour (hours since the start), view.day, view.hour_of_day
   (0-23), view.hours (length of the run), view.followers, view.engagements (likes, replies and

@@ -14,9 +14,9 @@ import ipywidgets as widgets  # noqa: E402
 
 from sim.apps import page as app  # noqa: E402
 from sim.apps.page import ClassroomModel, follower_state  # noqa: E402
-from sim.config.compose import settings  # noqa: E402
-from sim.model.rules import Rules  # noqa: E402
+from sim.config.compose import make_strategy, settings  # noqa: E402
 from sim.model.agent_engine import AudienceModel  # noqa: E402
+from sim.model.rules import Rules  # noqa: E402
 
 SMALL = dict(followers=300, days=2)
 
@@ -76,8 +76,9 @@ def test_controls_reach_the_settings():
 def test_the_page_does_not_change_the_run():
     """Same settings, same tables as the plain model: the page adds no random draws."""
     m = ClassroomModel(strategy="burst", compare_with="burst", burst_day=0, **SMALL)
-    plain = AudienceModel(settings("strategy=burst", "strategy.burst_day=0", "audience.size=300",
-                                   "days=2", "engine=agents", "strategy.reply_share=0.5"))
+    cfg = settings("strategy=burst", "strategy.burst_day=0", "audience.size=300", "days=2",
+                   "engine=agents", "strategy.reply_share=0.5")
+    plain = AudienceModel(cfg, make_strategy(cfg))
     for _ in range(30):
         m.step()
         plain.step()
@@ -195,11 +196,11 @@ def test_each_visitor_gets_a_model_of_their_own():
     button(rc, "Step")
 
 
-def test_python_m_sim_app_starts_solara_on_this_module(monkeypatch):
+def test_python_m_sim_app_starts_solara_on_the_page_module(monkeypatch):
     calls = []
     monkeypatch.setattr(app.os, "execve", lambda path, args, env: calls.append((args, env)))
     monkeypatch.setattr(app.sys, "argv", ["sim.app", "--port", "8766"])
     app.main()
     args, env = calls[0]
-    assert args[1:] == ["-m", "solara", "run", "sim.app", "--port", "8766", "--production"]
+    assert args[1:] == ["-m", "solara", "run", "sim.apps.page", "--port", "8766", "--production"]
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"  # nothing leaves the machine

@@ -26,7 +26,8 @@ from sim.apps.page import RENDER_EVERY  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 LOCAL = {"127.0.0.1", "localhost"}
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+pytestmark = [pytest.mark.integration,  # starts the page's server as a process of its own
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")]
 
 
 def free_port() -> int:

@@ -1,10 +1,8 @@
-"""python -m sim.compare: means with intervals per strategy and setting, differences, figures."""
+"""python -m sim.compare: means with intervals per strategy and setting, differences, figures.
+The sweeps and the command line run in this process (``sim_cli``)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +13,6 @@ from scipy import stats
 from sim.experiment.compare import Sweep, differences, grouping, interval, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
 
 
 def fake(name: str, rows: list[dict], swept: list[str]) -> Sweep:
@@ -84,19 +76,19 @@ def test_mismatched_sweeps_are_explained_not_crashed_on():
 
 
 @pytest.fixture(scope="module")
-def two_sweeps(tmp_path_factory):
+def two_sweeps(tmp_path_factory, sim_cli):
     top = tmp_path_factory.mktemp("sweeps")
     small = ["audience.size=150", "days=2"]
     for name, extra in (("A", ["audience.size=150,250"]), ("B", ["days=3"])):
-        p = run("sim", "-m", "strategy=steady,broadcast", "seed=0,1,2", *small, *extra,
-                f"hydra.sweep.dir={top / name}")
+        p = sim_cli("-m", "strategy=steady,broadcast", "seed=0,1", *small, *extra,
+                    f"hydra.sweep.dir={top / name}")
         assert p.returncode == 0, p.stderr
     return top / "A", top / "B"
 
 
-def test_compare_writes_the_table_differences_and_figures(two_sweeps):
+def test_compare_writes_the_table_differences_and_figures(two_sweeps, sim_cli):
     a, _ = two_sweeps
-    p = run("sim.compare", str(a))
+    p = sim_cli(str(a), module="sim.compare")
     assert p.returncode == 0, p.stderr
     out = a / "compare"
     assert {"summary.csv", "differences.csv", "report.txt", "net_change_pct.png",
@@ -114,9 +106,9 @@ def test_compare_writes_the_table_differences_and_figures(two_sweeps):
     assert diffs.paired_by_seed.all() and set(diffs["audience.size"]) == {150, 250}
 
 
-def test_comparing_two_different_sweeps_says_how_they_differ(two_sweeps, tmp_path):
+def test_comparing_two_different_sweeps_says_how_they_differ(two_sweeps, tmp_path, sim_cli):
     a, b = two_sweeps
-    p = run("sim.compare", str(a), str(b), "--out", str(tmp_path / "both"))
+    p = sim_cli(str(a), str(b), "--out", str(tmp_path / "both"), module="sim.compare")
     assert p.returncode == 0, p.stderr
     assert "B does not sweep audience.size; its runs have audience.size=150" in p.stdout
     assert "differ in days" in p.stdout
@@ -124,24 +116,25 @@ def test_comparing_two_different_sweeps_says_how_they_differ(two_sweeps, tmp_pat
     assert {"strategy", "audience.size", "days"} <= set(summary.columns)
 
 
-def test_compare_refuses_folders_that_are_not_sweeps_and_writes_nothing(two_sweeps, tmp_path):
+def test_compare_refuses_folders_that_are_not_sweeps_and_writes_nothing(two_sweeps, tmp_path,
+                                                                        sim_cli):
     a, _ = two_sweeps
     (tmp_path / "notes.txt").write_text("x")
     before = sorted(p.name for p in a.iterdir())
-    p = run("sim.compare", str(a), str(tmp_path), "--out", str(tmp_path / "out"))
+    p = sim_cli(str(a), str(tmp_path), "--out", str(tmp_path / "out"), module="sim.compare")
     assert p.returncode == 2 and "is not a sweep folder" in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert sorted(f.name for f in tmp_path.iterdir()) == ["notes.txt"]
     assert sorted(p.name for p in a.iterdir()) == before
 
 
-def test_compare_refuses_a_sweep_where_no_run_finished(tmp_path):
+def test_compare_refuses_a_sweep_where_no_run_finished(tmp_path, sim_cli):
     (tmp_path / "multirun.yaml").write_text("{}")
     (tmp_path / "0" / ".hydra").mkdir(parents=True)
     (tmp_path / "0" / ".hydra" / "overrides.yaml").write_text("- seed=0\n")
     (tmp_path / "0" / ".hydra" / "config.yaml").write_text("seed: 0\n")
     (tmp_path / "0" / "error.txt").write_text("RuntimeError: no\n")
-    p = run("sim.compare", str(tmp_path))
+    p = sim_cli(str(tmp_path), module="sim.compare")
     assert p.returncode == 2 and "has no finished runs (1 runs: 1 failed)" in p.stderr
     assert not (tmp_path / "compare").exists()
 
@@ -163,28 +156,29 @@ def test_a_setting_only_one_strategy_has_matches_every_value_of_it():
     assert diffs.loc[1.0, "difference"] == pytest.approx(19.0) and diffs.paired_by_seed.all()
 
 
-def test_a_seed_is_counted_once_even_when_sweeps_overlap(two_sweeps, tmp_path):
+def test_a_seed_is_counted_once_even_when_sweeps_overlap(two_sweeps, tmp_path, sim_cli):
     a, _ = two_sweeps
     import shutil
 
     copy = tmp_path / "elsewhere" / a.name  # same name, another place
     shutil.copytree(a, copy)
-    p = run("sim.compare", str(a), str(copy), "--out", str(tmp_path / "out"))
+    p = sim_cli(str(a), str(copy), "--out", str(tmp_path / "out"), module="sim.compare")
     assert p.returncode == 0, p.stderr
-    assert "12 run(s) repeat a seed already counted" in p.stdout
-    assert set(pd.read_csv(tmp_path / "out" / "summary.csv").runs) == {3}
-    p = run("sim.compare", str(a), str(a), "--out", str(tmp_path / "twice"))
+    assert "8 run(s) repeat a seed already counted" in p.stdout
+    assert set(pd.read_csv(tmp_path / "out" / "summary.csv").runs) == {2}
+    p = sim_cli(str(a), str(a), "--out", str(tmp_path / "twice"), module="sim.compare")
     assert p.returncode == 2 and "given twice" in p.stderr
     assert not (tmp_path / "twice").exists()
 
 
-def test_outcomes_beyond_the_headline_are_printed_when_asked(two_sweeps, tmp_path):
+def test_outcomes_beyond_the_headline_are_printed_when_asked(two_sweeps, tmp_path, sim_cli):
     a, _ = two_sweeps
-    p = run("sim.compare", str(a), "--outcomes", "followers_end,follows", "--out",
-            str(tmp_path / "o"))
+    p = sim_cli(str(a), "--outcomes", "followers_end,follows", "--out", str(tmp_path / "o"),
+                module="sim.compare")
     assert p.returncode == 0, p.stderr
     assert "followers at the end:" in p.stdout and "new followers:" in p.stdout
     assert (tmp_path / "o" / "followers_end.png").is_file()
     assert not list((tmp_path / "o").glob(".staging.*"))  # the staging folder is gone
-    p = run("sim.compare", str(a), "--outcomes", "followers", "--out", str(tmp_path / "x"))
+    p = sim_cli(str(a), "--outcomes", "followers", "--out", str(tmp_path / "x"),
+                module="sim.compare")
     assert p.returncode == 2 and "not an outcome" in p.stderr

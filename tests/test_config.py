@@ -9,10 +9,9 @@ from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 from sim.config.checks import check
-from sim.config.compose import settings
+from sim.config.compose import make_strategy, settings
 from sim.config.schema import CONF_DIR
 from sim.errors import SettingError
-from sim.config.compose import make_strategy
 from sim.model.strategies import Strategy
 
 STRATEGIES = sorted(p.stem for p in (CONF_DIR / "strategy").glob("*.yaml"))
@@ -69,10 +68,27 @@ def test_out_of_range_names_the_setting_and_what_is_allowed(override, setting, a
     assert f"'{setting}'" in str(e.value) and allowed in str(e.value)
 
 
-def test_burst_longer_than_the_run_is_refused():
-    cfg = settings("strategy=burst", "days=10")  # the default burst starts on day 20
+def test_the_default_burst_is_placed_relative_to_the_runs_length():
+    for days, day in ((30, 20), (10, 6), (2, 1), (1, 0)):
+        cfg = settings("strategy=burst", f"days={days}")
+        check(cfg)
+        assert cfg.strategy.burst_day == day
+
+
+def test_a_burst_set_after_the_run_is_refused():
+    cfg = settings("strategy=burst", "strategy.burst_day=12", "days=10")
+    with pytest.raises(SettingError, match=r"'strategy.burst_day' = 12 .*0 <= value <= 9"):
+        check(cfg)
+    cfg = settings("strategy=burst", "strategy.burst_day=9", "strategy.burst_hours=20", "days=10")
     with pytest.raises(SettingError, match="strategy.burst_hours.*after the run ends"):
         check(cfg)
+
+
+def test_a_setting_of_another_strategy_is_refused_unless_ignored():
+    cfg = settings("strategy=steady", "+strategy.burst_day=10")
+    with pytest.raises(SettingError, match="belongs to strategy=burst; strategy=steady has no"):
+        check(cfg)
+    check(cfg, other_strategies="ignore")  # a sweep over steady and burst
 
 
 def test_rhythm_needs_24_hours():
@@ -89,5 +105,5 @@ def test_unknown_strategy_class_is_a_setting_error():
 
 def test_a_class_that_is_not_a_strategy_is_refused():
     cfg = settings("strategy._target_=collections.OrderedDict")
-    with pytest.raises(SettingError, match="not a sim.Strategy"):
+    with pytest.raises(SettingError, match="not a subclass of sim.Strategy"):
         make_strategy(cfg)

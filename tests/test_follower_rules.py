@@ -1,6 +1,6 @@
 """The follower's rules one at a time, on one follower and on arrays of followers.
 
-Each test pins one mechanism of docs/ODD.md: removing the mechanism from sim/follower.py
+Each test pins one mechanism of docs/ODD.md: removing the mechanism from sim/model/rules.py
 makes its test fail.
 """
 
@@ -12,9 +12,20 @@ import numpy as np
 import pytest
 
 from sim.config.compose import settings
-from sim.model.rules import (DRAWS_PER_ONLINE_HOUR, Rules, acknowledge, annoy, credit, is_online,
-                          pass_time, post_visibility, read_feed, spend_online_hour,
-                          stochastic_round, unfollow_hazard)
+from sim.model.rules import (
+    DRAWS_PER_ONLINE_HOUR,
+    Rules,
+    acknowledge,
+    annoy,
+    credit,
+    is_online,
+    pass_time,
+    post_visibility,
+    read_feed,
+    spend_online_hour,
+    stochastic_round,
+    unfollow_hazard,
+)
 
 RULES = Rules.from_config(settings().behaviour)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,20 +15,28 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-SWEEP = ["strategy=steady,broadcast", "seed=0,1", "audience.size=1500", "days=3"]
+SWEEP = ["strategy=steady,broadcast", "seed=3", "audience.size=500", "days=2"]  # two runs
 
 
-def sim(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "sim", "-m", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=900)
+def has_module(name: str) -> bool:
+    """Whether ``name`` can be imported; False also when a parent package is missing (where
+    find_spec would raise)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False
+
+
+def needs(plugin: str, extra: str):
+    return pytest.mark.skipif(not has_module(f"hydra_plugins.{plugin}"),
+                              reason=f"the launcher is its own extra: pip install 'sim[{extra}]'")
 
 
 @pytest.fixture(scope="module")
-def basic(tmp_path_factory) -> str:
-    """The sweep's table from Hydra's basic launcher, one run after another."""
+def basic(tmp_path_factory, sim_cli) -> str:
+    """The sweep's table from Hydra's basic launcher, one run after another (in this process)."""
     sweep = tmp_path_factory.mktemp("basic")
-    p = sim(*SWEEP, f"hydra.sweep.dir={sweep}")
+    p = sim_cli("-m", *SWEEP, f"hydra.sweep.dir={sweep}")
     assert p.returncode == 0, p.stderr
     return (sweep / "outcomes.csv").read_text()
 
@@ -40,9 +47,12 @@ def spans(sweep: Path) -> list[tuple[float, float]]:
             for f in sweep.iterdir() if f.name.isdigit()]
 
 
-def test_joblib_runs_the_sweep_on_several_cores_with_identical_rows(basic, tmp_path):
-    p = sim(*SWEEP, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-            f"hydra.sweep.dir={tmp_path}")
+@pytest.mark.integration
+@needs("hydra_joblib_launcher", "joblib")
+def test_joblib_runs_the_sweep_on_several_cores_with_identical_rows(basic, tmp_path,
+                                                                    sim_process):
+    p = sim_process("-m", *SWEEP, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                    f"hydra.sweep.dir={tmp_path}")
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "outcomes.csv").read_text() == basic
     if (os.cpu_count() or 1) >= 2:  # runs overlap in time: that is what makes it faster
@@ -51,30 +61,33 @@ def test_joblib_runs_the_sweep_on_several_cores_with_identical_rows(basic, tmp_p
                    for (b0, b1) in runs[i + 1:])
 
 
-def test_submitit_local_gives_identical_rows(basic, tmp_path):
-    p = sim(*SWEEP, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10",
-            f"hydra.sweep.dir={tmp_path}")
+@pytest.mark.integration
+@needs("hydra_submitit_launcher", "submitit")
+def test_submitit_local_gives_identical_rows(basic, tmp_path, sim_process):
+    p = sim_process("-m", *SWEEP, "hydra/launcher=submitit_local",
+                    "hydra.launcher.timeout_min=10", f"hydra.sweep.dir={tmp_path}")
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "outcomes.csv").read_text() == basic
 
 
-@pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None,
-                    reason="the Ray launcher is its own extra: pip install 'sim[ray]'")
-def test_a_local_ray_gives_identical_rows(basic, tmp_path):
+@pytest.mark.integration
+@needs("hydra_ray_launcher", "ray")
+def test_a_local_ray_gives_identical_rows(basic, tmp_path, sim_process):
     ray_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # Ray's socket paths must be short
-    p = sim(*SWEEP, "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
-            "+hydra.launcher.ray.init.include_dashboard=false",
-            f"+hydra.launcher.ray.init._temp_dir={ray_dir}",
-            f"hydra.sweep.dir={tmp_path / 'sweep'}",
-            env={"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"})
+    p = sim_process("-m", *SWEEP, "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
+                    "+hydra.launcher.ray.init.include_dashboard=false",
+                    f"+hydra.launcher.ray.init._temp_dir={ray_dir}",
+                    f"hydra.sweep.dir={tmp_path / 'sweep'}",
+                    env={"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"})
     shutil.rmtree(ray_dir, ignore_errors=True)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "sweep" / "outcomes.csv").read_text() == basic
 
 
+@needs("hydra_submitit_launcher", "submitit")
 def test_the_shipped_slurm_config_selects_submitits_slurm_launcher():
     from sim.config.compose import register_all as register
-from sim.config.schema import CONF_DIR
+    from sim.config.schema import CONF_DIR
 
     register()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -88,7 +101,9 @@ from sim.config.schema import CONF_DIR
 
 
 @pytest.mark.slow
-def test_joblib_is_faster_than_one_run_after_another(tmp_path):
+@pytest.mark.integration
+@needs("hydra_joblib_launcher", "joblib")
+def test_joblib_is_faster_than_one_run_after_another(tmp_path, sim_process):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from launchers import parallel_capacity
 
@@ -99,7 +114,8 @@ def test_joblib_is_faster_than_one_run_after_another(tmp_path):
     times = {}
     for launcher in ("basic", "joblib"):
         start = time.perf_counter()
-        p = sim(*sweep, f"hydra/launcher={launcher}", f"hydra.sweep.dir={tmp_path / launcher}")
+        p = sim_process("-m", *sweep, f"hydra/launcher={launcher}",
+                        f"hydra.sweep.dir={tmp_path / launcher}")
         times[launcher] = time.perf_counter() - start
         assert p.returncode == 0, p.stderr
     assert times["basic"] / times["joblib"] > 1 + 0.4 * (capacity - 1), (times, capacity)

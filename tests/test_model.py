@@ -8,13 +8,12 @@ import pandas as pd
 import pytest
 
 from sim import AccountView, Plan, Strategy
-from sim.config.compose import settings
-from sim.experiment.run import simulate
-from sim.model.agent_engine import Follower
-from sim.model.agent_engine import AudienceModel
+from sim.config.compose import make_strategy, settings
 from sim.errors import StrategyError
-from sim.model.strategies import Burst
+from sim.experiment.run import simulate
 from sim.io.tables import timeseries
+from sim.model.agent_engine import AudienceModel, Follower
+from sim.model.strategies import Burst
 
 SMALL = ("audience.size=1500", "days=12", "budget.asks=30")
 BURST = ("strategy=burst", "strategy.burst_day=8") + SMALL
@@ -164,9 +163,9 @@ def test_a_leaver_is_not_stepped_again_nor_answered():
 
 
 def test_muted_followers_see_nothing():
-    model = AudienceModel(settings("strategy=steady", "audience.size=300", "days=3",
-                                   "budget.posts_per_day=10", "behaviour.growth.share_reach=0",
-                                   "behaviour.growth.discovery_per_day=0"))
+    cfg = settings("strategy=steady", "audience.size=300", "days=3", "budget.posts_per_day=10",
+                   "behaviour.growth.share_reach=0", "behaviour.growth.discovery_per_day=0")
+    model = AudienceModel(cfg, make_strategy(cfg))
     for f in model.active:
         f.muted = 1
     model.run_model()

@@ -3,6 +3,10 @@
 Small audiences and a few seeds, so the tolerances are a little wider than the targets in
 sim.experiment.patterns.TARGETS; the slow test checks the full table on bigger audiences.
 docs/ODD.md quotes the full-size figures (python -m sim.patterns).
+
+The patterns on ties (P2, P3, P4, P5, P7, P10) need thousands of followers watched for 51 days
+on the agent engine (about a minute and a half together), so they run with ``-m slow``, as
+does the full table, which checks every one of them again on bigger audiences.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import functools
 import pandas as pd
 import pytest
 
-from sim.experiment import patterns
 from sim.config.compose import settings
+from sim.experiment import patterns
 from sim.experiment.run import simulate
 
 SEEDS = (0, 1)
@@ -36,18 +40,22 @@ def test_p1_a_steady_low_cadence_broadcaster_keeps_growing():
     assert 0.1 <= patterns.growth_per_day(2000, SEEDS) <= 0.3
 
 
+@pytest.mark.slow
 def test_p2_many_active_users_unfollow_someone_within_51_days():
     assert 0.28 <= ordinary()["P2"] <= 0.58
 
 
+@pytest.mark.slow
 def test_p3_one_way_ties_break_more_often_than_reciprocal_ones():
     assert 1.7 <= ties()["P3"] <= 3.6
 
 
+@pytest.mark.slow
 def test_p4_young_ties_are_more_fragile():
     assert ties()["P4"] > 1.0
 
 
+@pytest.mark.slow
 def test_p5_acknowledged_followers_stay():
     """Replies protect a tie even when it is one-way: counting them for nothing (same seeds)
     loses more of the one-way followers it answered. More replies to answer, answering all of
@@ -62,19 +70,34 @@ def test_p6_diminishing_returns_of_posting_more():
     assert p6["P6a"] < p6["P6b"]
 
 
+@pytest.mark.slow
 def test_p7_flooding_is_a_leading_reason_to_unfollow():
     assert 0.30 <= ordinary()["P7"] <= 0.60
 
 
+@functools.lru_cache(maxsize=None)
+def exposure():
+    """(half-life of a post's impressions in minutes, share of its replies in its first hour)."""
+    return patterns.impressions_half_life(2000, SEEDS[:1])
+
+
 def test_p8_exposure_decays_fast():
-    minutes, first_hour = patterns.impressions_half_life(2000, SEEDS[:1])
+    minutes, _ = exposure()
     assert 60 <= minutes <= 110
+
+
+@pytest.mark.xfail(strict=True, reason="a known miss (docs/ODD.md, P8 replies): at hourly "
+                   "resolution about half of a post's replies come in its first hour, not ~97 %")
+def test_p8_nearly_all_replies_come_in_the_first_hour():
+    _, first_hour = exposure()
+    assert first_hour >= 0.9
 
 
 def test_p9_attention_is_limited():
     assert patterns.attention_gradient(2000, SEEDS[:1]) < 0.8
 
 
+@pytest.mark.slow
 def test_p10_low_reciprocity_in_a_broadcast_audience():
     assert 0.17 <= ordinary()["P10"] <= 0.27
 

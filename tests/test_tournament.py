@@ -1,12 +1,10 @@
 """python -m sim.tournament: every entry on the same seeds and budget, ranked; broken entries
-disqualified without stopping the others."""
+disqualified without stopping the others. The tournament runs in this process (``sim_cli``):
+its time limit is a timer signal, which a test in the main thread can take."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,17 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["audience.size=300", "days=6", "--seeds", "2"]  # burst moves into the 6 days
 
 
-def tournament(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "sim.tournament", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
-
-
 def write(folder: Path, name: str, body: str) -> None:
     (folder / name).write_text(textwrap.dedent(body))
 
 
-def test_a_class_tournament_ranks_entries_and_disqualifies_the_broken(tmp_path):
+def test_a_class_tournament_ranks_entries_and_disqualifies_the_broken(tmp_path, sim_cli):
     entries = tmp_path / "entries"
     entries.mkdir()
     shutil.copy(ROOT / "experiments" / "strategy_template.py", entries / "ada.py")
@@ -73,8 +65,8 @@ def test_a_class_tournament_ranks_entries_and_disqualifies_the_broken(tmp_path):
                 return Plan(value_posts=Count(20), asks=0, replies=0)
     """)
     out = tmp_path / "out"
-    p = tournament(str(entries), "steady", "burst", *SMALL, "--out", str(out),
-                   "--time-limit", "5", cwd=tmp_path)
+    p = sim_cli(str(entries), "steady", "burst", *SMALL, "--out", str(out), "--time-limit", "5",
+                module="sim.tournament", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     table = pd.read_csv(out / "standings.csv")
     ranked = table[table.status == "ranked"]
@@ -113,8 +105,8 @@ def test_ranks_go_by_the_mean_rank_over_the_criteria():
     (["steady", "audience.sise=10"], "Did you mean 'audience.size'"),
     (["empty"], "holds no .py files"),
 ])
-def test_bad_input_is_one_paragraph_and_writes_nothing(tmp_path, args, says):
+def test_bad_input_is_one_paragraph_and_writes_nothing(tmp_path, sim_cli, args, says):
     (tmp_path / "empty").mkdir()
-    p = tournament(*args, cwd=tmp_path)
+    p = sim_cli(*args, module="sim.tournament", cwd=tmp_path)
     assert p.returncode == 2 and says in p.stderr, p.stderr
     assert "Traceback" not in p.stderr and not (tmp_path / "results").exists()

@@ -7,20 +7,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.config.checks import check
+from sim.config.compose import make_strategy, settings
+from sim.errors import SettingError
+from sim.experiment.run import simulate
 from sim.model import array_engine as vector
 from sim.model import rules as follower
-from sim.config.checks import check
-from sim.config.compose import settings
-from sim.errors import SettingError
+from sim.model import state, streams, traits
 from sim.model.engines import build
-from sim.model.state import chosen_engine
-from sim.experiment.run import simulate
+from sim.model.state import FOLLOWER, chosen_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_numba = pytest.mark.skipif(vector.numba is None, reason="numba is not installed")
@@ -29,7 +31,7 @@ needs_numba = pytest.mark.skipif(vector.numba is None, reason="numba is not inst
 def run_vector(*overrides: str, numpy_path: bool = False):
     """A vector run; ``numpy_path`` swaps the compiled hour for the numpy one."""
     cfg = settings("engine=vector", *overrides)
-    model = build(cfg)
+    model = build(cfg, make_strategy(cfg))
     if numpy_path:
         model.hour_kernel, model.r = vector.live_hour_numpy, model.rules
     while model.running:
@@ -76,15 +78,18 @@ def test_one_and_two_threads_give_identical_tables():
 def test_compiled_code_is_cached_under_a_hash_of_the_rules_source():
     import hashlib
 
-    sources = b"".join(Path(m.__file__).read_bytes() for m in (follower, vector.audience_module,
-                                                                  vector.streams, vector))
+    sources = b"".join(Path(m.__file__).read_bytes()
+                       for m in (follower, traits, streams, state, vector))
     assert vector.CACHE_KEY == hashlib.sha256(sources).hexdigest()[:16]
     assert vector.numba.config.CACHE_DIR.endswith(vector.CACHE_KEY)
+    kernel = Path(vector.numba.config.CACHE_DIR) / "live_hour.py"  # the generated hour
+    assert kernel.read_text() == vector.kernel_source()
+    assert vector.compiled_live_hour.py_func.__code__.co_filename == str(kernel)
 
 
 def test_replies_reach_the_followers_who_replied():
     model, ts = run_vector(*SMALL)
-    acknowledged = (model.flags[:model.n] & vector.ACKNOWLEDGED) > 0
+    acknowledged = (model.flags[:model.n] & vector.BIT["acknowledged"]) > 0
     assert ts.replies_given.sum() > 0
     assert acknowledged.sum() == pytest.approx(ts.replies_given.sum(), rel=0.2)
     with pytest.raises(NotImplementedError, match="engine=agents"):
@@ -92,10 +97,70 @@ def test_replies_reach_the_followers_who_replied():
 
 
 def test_a_follower_costs_at_most_32_bytes():
+    """What the memory check plans for is what the model allocates: every array it holds
+    with a place per follower, whatever its name."""
     model, _ = run_vector("audience.size=20000", "days=1")
-    columns = (*vector.TRAIT_COLUMNS, *vector.STATE_COLUMNS)
-    per_follower = sum(getattr(model, c).nbytes for c in columns) / model.capacity
-    assert per_follower == vector.BYTES_PER_FOLLOWER <= 32
+    arrays = {id(a): a for a in vars(model).values()
+              if isinstance(a, np.ndarray) and len(a) == model.capacity}
+    per_follower = sum(a.itemsize for a in arrays.values())
+    assert per_follower == state.BYTES["vector"] <= 32
+
+
+def test_every_declared_variable_has_a_column_or_a_flag_and_a_place_in_scratch():
+    model = build(*(lambda cfg: (cfg, make_strategy(cfg)))(settings("engine=vector",
+                                                                     "audience.size=500")))
+    for v in FOLLOWER:
+        if v.storage == "flag":
+            assert v.name in vector.BIT and v.name not in model.columns
+        else:
+            assert model.columns[v.name].dtype == state.STORAGE[v.storage]
+            assert getattr(model, v.name) is model.columns[v.name]
+    bits = list(vector.BIT.values())
+    assert len(set(bits)) == len(bits) and max(bits) < 256
+    assert set(vector.SCRATCH.names) == {v.name for v in FOLLOWER} | set(vector.DERIVED)
+    assert vector.SUMS[-len(state.SUMMED) - 1:-1] == state.SUMMED
+
+
+@pytest.mark.parametrize("numpy_path", [False, True])
+def test_every_declared_variable_is_loaded_and_stored_in_an_hour(numpy_path):
+    """One follower online for sure: after the hour, each declared variable holds what the
+    rules, applied in Python to the follower as stored, make of it."""
+    if not numpy_path and vector.numba is None:
+        pytest.skip("numba is not installed")
+    cfg = settings("engine=vector", "audience.size=500", "seed=3")
+    model = build(cfg, make_strategy(cfg))
+    if numpy_path:
+        model.hour_kernel, model.r = vector.live_hour_numpy, model.rules
+    i = np.flatnonzero(model.activity[:model.n])[-1]
+    model.activity[i] = vector.log_code(np.array([1000.0]))[0]  # online every hour
+    ref = vector.FollowerRef(model, i)
+    ref.acknowledged, ref.annoyance, ref.balance = 1, 0.7, -0.2  # away from their start
+    before = {v.name: getattr(ref, v.name) for v in FOLLOWER}
+    model.hour, model.rhythm_now = 10, model.rhythm[10]
+    model.account.fresh_values, model.account.fresh_asks = 30.0, 20.0
+
+    f, r = SimpleNamespace(**before), model.rules
+    other_posts = cfg.audience.attention.other_posts_per_day
+    with np.errstate(over="ignore"):
+        h = streams.hour_key(model.key, np.uint64(model.hour))
+        u = [float(streams.uniform(h, np.uint64(i), np.uint64(d))) for d in range(9)]
+    follower.pass_time(f, r)
+    assert follower.is_online(f, model.rhythm_now, u[0])
+    f.fair = (traits.seen_per_hour(f.activity, f.reads, f.crowd, other_posts, r)
+              / (1.0 - r.memory_keep))
+    f.age = model.hour - float(model.since[i])
+    follower.spend_online_hour(f, 30.0, 20.0, u[1:], r)
+
+    model.live_hour()
+    for v in FOLLOWER:
+        after, expected = getattr(ref, v.name), getattr(f, v.name)
+        if v.kind == "trait":
+            assert after == before[v.name], v.name
+        elif v.storage == "flag":
+            assert after == float(expected > 0), v.name
+        else:
+            assert after == pytest.approx(float(np.float32(expected)), rel=1e-6), v.name
+    assert f.annoyance != before["annoyance"] and f.recent != before["recent"]  # a real hour
 
 
 def test_traits_survive_their_16_bit_codes():
@@ -104,6 +169,10 @@ def test_traits_survive_their_16_bit_codes():
     assert np.allclose(back, x, rtol=3e-4) and vector.LOG_VALUES[vector.log_code([0.0])][0] == 0
     shares = np.array([0.001, 0.3, 0.999])
     assert np.allclose(vector.SHARE_VALUES[vector.share_code(shares)], shares, atol=2e-5)
+
+
+def chosen(cfg) -> str:
+    return chosen_engine(cfg.engine, cfg.audience.size)
 
 
 def test_auto_takes_the_arrays_for_large_audiences_and_an_explicit_choice_wins():

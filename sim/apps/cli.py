@@ -21,13 +21,11 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.experiment import collect, sweep
-from sim.config.checks import check, composition_error
+from sim.config.checks import check, composition_error, share_strategy_settings
 from sim.config.compose import make_strategy, register_all, strategy_label
 from sim.config.schema import CONF_DIR
 from sim.errors import CollectError, SettingError, StrategyError
-from sim.io.figures import save_figure
-from sim.experiment.run import simulate
+from sim.experiment import collect, sweep
 from sim.io.files import write_csv, write_whole
 from sim.io.tables import daily
 
@@ -96,6 +94,7 @@ class CollectSweep(Callback):
 def main() -> None:
     """``python -m sim``: Hydra runs :func:`task`; a setting Hydra cannot compose (one that does
     not exist, a group option that does not exist, a wrong type) is said in one paragraph."""
+    sys.argv[1:] = shared_in_sweeps(sys.argv[1:])
     if os.environ.get("HYDRA_FULL_ERROR"):  # the user asked for Hydra's own report
         task()
         return
@@ -114,6 +113,14 @@ def main() -> None:
 
 
 _composed = False  # set once Hydra has read the command line and composed the settings
+
+
+def shared_in_sweeps(args: list[str]) -> list[str]:
+    """In a sweep, a setting that only some strategies have reaches every run (``++``), so
+    that ``-m strategy=steady,burst strategy.burst_day=10`` runs: steady ignores burst_day.
+    (Hydra composes the sweep's base config with the default strategy first, which has no
+    burst_day.) :func:`sim.experiment.sweep.plan` refuses it if no strategy of the sweep has it."""
+    return share_strategy_settings(args) if {"-m", "--multirun"} & set(args) else args
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -173,6 +180,10 @@ def overspent(row, strategy_cfg: DictConfig, days: int) -> str | None:
 
 def run(cfg: DictConfig, out_dir: Path, other_strategies: str = "refuse") -> None:
     """One simulation into ``out_dir``: tables, figure, resolved settings, a summary line."""
+    # Loaded here, not at the top: --help and a refused setting need neither Mesa nor matplotlib.
+    from sim.experiment.run import simulate  # noqa: PLC0415
+    from sim.io.figures import save_figure  # noqa: PLC0415
+
     hydra_cfg = HydraConfig.get()
     # A built-in strategy is named by its config (obama_2011, not burst); a user's by its class.
     label = strategy_label(cfg.strategy.get("_target_", ""),

@@ -34,11 +34,12 @@ with warnings.catch_warnings():  # Mesa 3.3's own hook-order notice, not ours to
 
 from sim.config.checks import check, fit_strategy
 from sim.config.compose import make_strategy, settings
+from sim.config.schema import strategy_names
 from sim.errors import SettingError
-from sim.model.rules import Rules
 from sim.model.agent_engine import AudienceModel
+from sim.model.rules import Rules
 
-STRATEGIES = ("steady", "burst", "broadcast", "silent")
+STRATEGIES = tuple(strategy_names())  # the files of conf/strategy/
 SAMPLE = 400  # followers shown as squares: a 20 x 20 grid
 RENDER_EVERY = 13  # hours per redraw (Mesa's render-interval slider takes odd values); a step takes
 # milliseconds, a redraw about 0.2 s

@@ -28,21 +28,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from tqdm import tqdm
 
-from sim.experiment.stats import interval
-from sim.config.checks import check, composition_error, fit_strategy
+from sim.config.checks import check, composition_error, fit_strategy, share_strategy_settings
 from sim.config.compose import make_strategy, settings
+from sim.config.schema import strategy_names
 from sim.errors import SettingError, TournamentError
-from sim.io.figures import save
 from sim.experiment.run import simulate
-from sim.model.strategies import Strategy
+from sim.experiment.stats import interval
+from sim.io.figures import save
 from sim.io.files import write_folder
+from sim.model.strategies import Strategy
 
-BUILT_IN = ("steady", "burst", "broadcast", "silent")
+BUILT_IN = tuple(strategy_names())  # the files of conf/strategy/
 PACKAGE = Path(__file__).resolve().parent
 CRITERIA = {  # outcome column: what it measures in the standings
     "net_change_pct": "followers kept (net change, %)",
@@ -137,7 +138,7 @@ def _from_import(dotted: str, base) -> Entry:
 
 
 def _built_in(name: str, overrides: list[str]) -> Callable[[], Strategy]:
-    cfg = settings(f"strategy={name}", *overrides)  # its own settings, the shared budget
+    cfg = settings(f"strategy={name}", *share_strategy_settings(overrides))  # + the budget
     fit_strategy(cfg)  # a burst set for day 20 goes on the last day of a shorter tournament
     return lambda: make_strategy(cfg)
 
@@ -189,7 +190,8 @@ def play(contestants: list[Entry], base, seeds: list[int], progress: bool = Fals
             cfg.seed = seed
             try:
                 with time_limit(limit):
-                    result = simulate(cfg, strategy=entry.make(), label=entry.name)
+                    result = simulate(cfg, strategy=entry.make(), label=entry.name,
+                                      other_strategies="ignore")
             except (Exception, SystemExit) as e:  # noqa: BLE001 - a student's code may do anything
                 entry.error = f"failed on seed {seed}: {_reason(e)}"
                 own = [f for f in traceback.extract_tb(e.__traceback__)  # the entry's own code
@@ -283,7 +285,7 @@ def figure(table: pd.DataFrame) -> Figure:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sim.tournament",
-                                     description=__doc__.strip().splitlines()[0],
+                                     description=__doc__.split("::")[0].strip().replace("\n", " ") + ".",
                                      epilog="Example: python -m sim.tournament class_entries/ "
                                             "steady burst --seeds 5 audience.size=1000")
     parser.add_argument("items", nargs="+", metavar="ENTRY or SETTING=VALUE",
@@ -302,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
         if not specs:
             raise TournamentError("No entries. Give .py files, folders of them or built-in "
                                   "names, e.g. python -m sim.tournament entries/ steady burst.")
-        base = settings("strategy=steady", *overrides)
-        check(base)
+        base = settings("strategy=steady", *share_strategy_settings(overrides))
+        check(base, other_strategies="ignore")
         contestants = entries(specs, base, overrides)
     except (TournamentError, SettingError) as e:
         sys.stderr.write(f"sim.tournament: {e}\n")

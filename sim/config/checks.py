@@ -20,14 +20,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.memory import check_fits
-from sim.config.schema import Config
+from sim.config.schema import Config, strategy_names
 from sim.errors import SettingError
 from sim.model.strategies import BUILT_IN, Strategy
 
-ALLOWED_STRATEGIES = ("a built-in (strategy=steady, burst, broadcast, silent, obama_2011) or an "
-                      "importable subclass of sim.Strategy, e.g. "
-                      "strategy._target_=mymodule.MyStrategy (run from the folder that holds "
-                      "mymodule.py)")
+ALLOWED_STRATEGIES = (f"a built-in (strategy={', '.join(strategy_names())}) or an importable "
+                      f"subclass of sim.Strategy, e.g. strategy._target_=mymodule.MyStrategy "
+                      f"(run from the folder that holds mymodule.py)")
 
 
 def _allowed(meta: dict) -> str:
@@ -112,6 +111,20 @@ def strategy_settings_owners() -> dict[str, list[str]]:
         for key in cls.settings_names():
             owners.setdefault(f"strategy.{key}", []).append(name)
     return {k: v for k, v in owners.items() if len(v) < len(BUILT_IN)}
+
+
+def share_strategy_settings(overrides: list[str]) -> list[str]:
+    """Overrides in which a setting only some strategies have reaches every run (``++``), so
+    that ``strategy=steady,burst strategy.burst_day=10`` composes for steady too, which then
+    ignores it (``check(..., other_strategies="ignore")``)."""
+    owned = strategy_settings_owners()
+    out = []
+    for arg in overrides:
+        key, eq, value = arg.partition("=")
+        if eq and not key.startswith(("-", "~")) and key.lstrip("+") in owned:
+            arg = f"++{key.lstrip('+')}={value}"
+        out.append(arg)
+    return out
 
 
 def known_settings() -> list[str]:

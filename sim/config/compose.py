@@ -15,7 +15,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.checks import strategy_class, strategy_values
-from sim.config.schema import CONF_DIR, register
+from sim.config.schema import CONF_DIR, register, strategy_names
 from sim.errors import SettingError
 from sim.model.strategies import BUILT_IN, Strategy
 
@@ -68,6 +68,8 @@ def register_all() -> None:
     OmegaConf.register_new_resolver("sim.strategy_label", strategy_label, replace=True)
     OmegaConf.register_new_resolver("sim.day_of_run", day_of_run, replace=True)
     OmegaConf.register_new_resolver("sim.run_dir", run_dir, replace=True)
+    OmegaConf.register_new_resolver("sim.strategies", lambda sep=" | ": sep.join(strategy_names()),
+                                    replace=True)
 
 
 def settings(*overrides: str) -> DictConfig:

@@ -13,6 +13,7 @@ fixed is compared at its value, and the report says so. Writes ``summary.csv``,
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sys
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 
 import matplotlib
-from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from sim.errors import CollectError, CompareError
 from sim.experiment import collect
@@ -44,6 +45,7 @@ OUTCOMES = {  # outcome column: how tables and figures name it
     "peak_hourly_unfollows": "most unfollows in one hour",
     "flooding_share": "share of unfollows due to flooding",
 }
+COUNTS = set(OUTCOMES) - {"net_change_pct"}  # never below zero
 HEADLINE = ["net_change_pct", "unfollows", "mutes", "engagements", "actions"]
 NOT_COMPARED = {"seed", "resume"}  # seeds are the replicates; resume is how a sweep ran
 MAX_PANELS = 12
@@ -155,9 +157,11 @@ def _notes(sweeps: list[Sweep], keys: list[str], unswept: list[str],
         told.append(key)
         values = "; ".join(f"{s.name}: {', '.join(map(str, s.runs[key].unique()))}"
                            for s in sweeps)
+        fixing = [k for k in keys if _fixed(text, key, [k])]  # the setting that decides it
+        along = fixing[0] if fixing else "the sweep a run comes from"
         also = ("runs are grouped by it as well" if key in keys else
-                f"it goes together with {', '.join(keys[1:]) or 'the strategy'}, so a difference "
-                f"along that is partly a difference in {key}")
+                f"it goes together with {along}, so a difference along {along} is partly a "
+                f"difference in {key}")
         notes.append(f"The sweeps also differ in {key}, which none of them sweeps ({values}); "
                      f"{also}.")
     for s in sweeps:
@@ -182,6 +186,8 @@ def summarise(table: pd.DataFrame, keys: list[str], outcomes: list[str]) -> pd.D
             if not len(values):
                 continue
             mean, low, high = interval(values)
+            if outcome in COUNTS:  # a count's interval stops at zero
+                low = max(low, 0.0) if not np.isnan(low) else low
             rows.append({**group, "outcome": outcome, "runs": len(values), "mean": mean,
                          "ci_low": low, "ci_high": high,
                          "sd": values.std(ddof=1) if len(values) > 1 else np.nan})
@@ -202,7 +208,8 @@ def differences(table: pd.DataFrame, keys: list[str], outcomes: list[str]) -> pd
             if ra.empty or rb.empty:
                 continue
             common = sorted(set(ra.seed) & set(rb.seed))
-            paired = ra.seed.is_unique and rb.seed.is_unique and len(common) > 1
+            # paired whenever each seed ran once on both sides (one seed too: no interval then)
+            paired = ra.seed.is_unique and rb.seed.is_unique and len(common) >= 1
             for outcome in outcomes:
                 if paired:
                     d = (ra.set_index("seed")[outcome].loc[common]
@@ -357,8 +364,8 @@ def outcome_figure(summary: pd.DataFrame, outcome: str, keys: list[str]) -> Figu
         _style(ax)
     runs = int(part.runs.min()) if len(part) else 0
     _titles(fig, OUTCOMES.get(outcome, outcome).capitalize(),
-            f"mean over seeds with its {LEVEL:.0%} confidence interval, at least {runs} runs "
-            f"per point")
+            f"mean over seeds with its {LEVEL:.0%} confidence interval, at least "
+            f"{runs} run{'' if runs == 1 else 's'} per point")
     return fig
 
 
@@ -452,7 +459,7 @@ def compare(folders: list[Path], out: Path | None = None,
     files = {"summary.csv": lambda tmp: summary.to_csv(tmp, index=False),
              "differences.csv": lambda tmp: diffs.to_csv(tmp, index=False),
              "report.txt": lambda tmp: Path(tmp).write_text(text + "\n")}
-    figures = {f"{o}.png": (lambda o: lambda: outcome_figure(summary, o, keys))(o) for o in shown}
+    figures = {f"{o}.png": functools.partial(outcome_figure, summary, o, keys) for o in shown}
     figures["followers_over_time.png"] = lambda: followers_figure(table, timeseries, keys)
     try:
         write_folder(out, {**files, **{name: _drawing(draw) for name, draw in figures.items()}})

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.model.traits import lognormal
 from sim.config.compose import settings
 from sim.experiment.run import Result, simulate
 from sim.model.strategies import AccountView, Plan, Strategy
+from sim.model.traits import lognormal
 
 
 @dataclass(frozen=True)

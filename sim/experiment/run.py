@@ -11,10 +11,10 @@ from tqdm import tqdm
 
 from sim.config.checks import check
 from sim.config.compose import make_strategy
+from sim.io.tables import outcome, timeseries
 from sim.model.engines import build
 from sim.model.simulation import Audience
 from sim.model.strategies import Strategy
-from sim.io.tables import outcome, timeseries
 
 
 @dataclass

@@ -22,11 +22,17 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.experiment import collect
-from sim.config.checks import (check, composition_error, known_settings, strategy_class,
-                               strategy_settings_owners, unknown_setting)
+from sim.config.checks import (
+    check,
+    composition_error,
+    known_settings,
+    strategy_class,
+    strategy_settings_owners,
+    unknown_setting,
+)
 from sim.config.compose import make_strategy
 from sim.errors import SettingError
+from sim.experiment import collect
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 HINT = ("Settings are named as in python -m sim --help (e.g. audience.size=1000,5000, "

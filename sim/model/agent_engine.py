@@ -12,11 +12,16 @@ from mesa.agent import AgentSet
 
 from sim.model.rules import DRAWS_PER_ONLINE_HOUR, is_online, pass_time, spend_online_hour
 from sim.model.simulation import Audience
+from sim.model.state import FOLLOWER
 from sim.model.traits import draw_traits, settled_state
+
+# A Mesa agent's attributes: every declared variable, and ``fair``, derived once and kept.
+ATTRIBUTES = (*(v.name for v in FOLLOWER), "fair")
 
 
 class Follower(mesa.Agent):
-    """One follower of the account. Traits and state are plain numbers named as in the rules."""
+    """One follower of the account. Traits and state (:data:`ATTRIBUTES`) are plain numbers
+    named as in the rules."""
 
     def __init__(self, model: mesa.Model, since: float, **traits_and_state: float) -> None:
         super().__init__(model)
@@ -96,10 +101,9 @@ class AudienceModel(Audience):
 
     def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
         columns = {**traits, **state}
-        names = list(columns)
-        rows = zip(*(columns[k].tolist() for k in names), since.tolist())
+        rows = zip(*(columns[k].tolist() for k in ATTRIBUTES), since.tolist())
         for row in rows:
-            follower = Follower(self, since=row[-1], **dict(zip(names, row[:-1])))
+            follower = Follower(self, since=row[-1], **dict(zip(ATTRIBUTES, row[:-1])))
             if follower.activity > 0:
                 self.active.add(follower)
 

@@ -47,15 +47,21 @@ STATE = tuple(v.name for v in FOLLOWER if v.kind == "state")
 SUMMED = tuple(v.name for v in FOLLOWER if v.summed)
 FLAGS = tuple(v.name for v in FOLLOWER if v.storage == "flag")
 ENGINE_FLAGS = ("gone", "replied")  # the array engine's own marks: left; replied this hour
-STORAGE_BYTES = {"log16": 2, "share16": 2, "float32": 4}
-SINCE_BYTES = 4  # float32 hour the tie began
+
+# The array engine's columns: one per variable that is not a flag, in declaration order, then
+# the engine's own (the hour the tie began, and one byte holding every flag).
+STORAGE = {"log16": np.uint16, "share16": np.uint16, "float32": np.float32}
+COLUMNS = {**{v.name: STORAGE[v.storage] for v in FOLLOWER if v.storage != "flag"},
+           "since": np.float32, "flags": np.uint8}
 
 if len(FLAGS) + len(ENGINE_FLAGS) > 8:
     raise ValueError("the array engine packs flags into one byte: at most 8")
+if any(v.kind == "state" and v.storage not in ("float32", "flag") for v in FOLLOWER):
+    raise ValueError("state is stored as float32 or a flag (16-bit codes are for traits)")
 
 BYTES = {  # per follower
     "agents": 1200,  # a Mesa agent, measured with tracemalloc
-    "vector": (sum(STORAGE_BYTES.get(v.storage, 0) for v in FOLLOWER) + SINCE_BYTES + 1),
+    "vector": sum(np.dtype(t).itemsize for t in COLUMNS.values()),
 }
 WORKING = {"agents": 50e6, "vector": 400e6}  # bytes for temporaries while building, and Python
 AUTO_VECTOR_FROM = 50_000  # engine=auto takes the arrays from this many followers

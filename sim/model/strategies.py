@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, fields
-
 from typing import Any, ClassVar
 
 import numpy as np

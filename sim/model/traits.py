@@ -11,10 +11,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-from sim.model.rules import Rules, annoyance_growth
 
-TRAITS = ("activity", "reads", "crowd", "fair", "interest", "tolerance", "mutual")
-STATE = ("annoyance", "balance", "recent", "age", "muted", "acknowledged")
+from sim.model.rules import Rules, annoyance_growth
+from sim.model.state import FOLLOWER, zero_state
 
 
 def rhythm(audience) -> np.ndarray:
@@ -59,9 +58,10 @@ def draw_traits(audience, rules: Rules, rng: np.random.Generator, n: int,
 
 def settled_state(traits: dict[str, np.ndarray], audience, rules: Rules,
                   rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """The state a long history at ``history.posts_per_day`` (no replies) leaves behind.
+    """The state a long history at ``history.posts_per_day`` (no replies) leaves behind, with
+    the tie's ``age``; variables declared to start at zero (:mod:`sim.model.state`) do.
 
-    Each quantity is the fixed point of its hourly rule under the average exposure:
+    Each settled quantity is the fixed point of its hourly rule under the average exposure:
     memory and balance at their steady level, annoyance at the level where its growth and
     fading balance, tie ages exponential (ties ending at a steady rate, whatever their age).
     """
@@ -75,5 +75,8 @@ def settled_state(traits: dict[str, np.ndarray], audience, rules: Rules,
     growth_per_hour = annoyance_growth(follower, recent, rules) / 24.0
     annoyance = growth_per_hour / (1.0 - rules.annoyance_keep)
     age = rng.exponential(audience.history.tie_age_days * 24.0, n)
-    return {"annoyance": annoyance, "balance": balance, "recent": recent, "age": age,
-            "muted": np.zeros(n, dtype=np.int8), "acknowledged": np.zeros(n, dtype=np.int32)}
+    settled = {"annoyance": annoyance, "balance": balance, "recent": recent}
+    zero = zero_state(n)
+    state = {v.name: settled[v.name] if v.start == "settled" else zero[v.name]
+             for v in FOLLOWER if v.kind == "state"}
+    return {**state, "age": age}
