@@ -3,9 +3,6 @@ identical tables whatever the threads or the numba/numpy path, and a memory chec
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,16 +72,21 @@ def test_one_and_two_threads_give_identical_tables():
 
 
 @needs_numba
-def test_compiled_code_is_cached_under_a_hash_of_the_rules_source():
-    import hashlib
-
-    sources = b"".join(Path(m.__file__).read_bytes()
-                       for m in (follower, traits, streams, state, vector))
-    assert vector.CACHE_KEY == hashlib.sha256(sources).hexdigest()[:16]
+def test_compiled_code_is_cached_under_a_hash_of_the_rules_source(tmp_path, monkeypatch):
+    """An edited rule (or declaration, or stream) must not find the old machine code: the
+    cache key changes with each of the sources the compiled hour is built from."""
     assert vector.numba.config.CACHE_DIR.endswith(vector.CACHE_KEY)
     kernel = Path(vector.numba.config.CACHE_DIR) / "live_hour.py"  # the generated hour
     assert kernel.read_text() == vector.kernel_source()
-    assert vector.compiled_live_hour.py_func.__code__.co_filename == str(kernel)
+    assert vector._cache_key() == vector.CACHE_KEY  # the same sources, the same key
+    keys = {vector.CACHE_KEY}
+    for module in (follower, traits, streams, state, vector):
+        edited = tmp_path / f"{module.__name__}.py"
+        edited.write_bytes(Path(module.__file__).read_bytes() + b"\n# an edit\n")
+        with monkeypatch.context() as m:
+            m.setattr(module, "__file__", str(edited))
+            keys.add(vector._cache_key())
+    assert len(keys) == 6, "an edited source must give a new cache key"
 
 
 def test_replies_reach_the_followers_who_replied():
@@ -183,14 +185,13 @@ def test_auto_takes_the_arrays_for_large_audiences_and_an_explicit_choice_wins()
         == "vector"
 
 
-def test_an_audience_that_does_not_fit_is_refused_before_anything_is_allocated(tmp_path):
+def test_an_audience_that_does_not_fit_is_refused_before_anything_is_allocated(tmp_path,
+                                                                                 sim_cli):
     with pytest.raises(SettingError, match=r"at most about [\d,]+ followers with engine=vector"):
         check(settings("audience.size=100000000000", "engine=vector"))
     with pytest.raises(SettingError, match="engine=vector needs about 27 bytes"):
         check(settings("audience.size=1000000000", "engine=agents"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    p = subprocess.run([sys.executable, "-m", "sim", "audience.size=100000000000"], cwd=tmp_path,
-                       env=env, capture_output=True, text=True, timeout=120)
+    p = sim_cli("audience.size=100000000000", cwd=tmp_path)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "'audience.size'" in p.stderr and not (tmp_path / "results").exists()
 

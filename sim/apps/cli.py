@@ -94,6 +94,8 @@ class CollectSweep(Callback):
 def main() -> None:
     """``python -m sim``: Hydra runs :func:`task`; a setting Hydra cannot compose (one that does
     not exist, a group option that does not exist, a wrong type) is said in one paragraph."""
+    global _composed
+    _composed = False  # a second main() in one process (a notebook, a test) starts afresh
     sys.argv[1:] = shared_in_sweeps(sys.argv[1:])
     if os.environ.get("HYDRA_FULL_ERROR"):  # the user asked for Hydra's own report
         task()
@@ -102,7 +104,7 @@ def main() -> None:
     try:
         task()
     except CompactHydraException as e:
-        sys.stderr.write(f"sim: {composition_error(e)}\n")
+        sys.stderr.write(f"sim: {composition_error(e, strategy=_chosen_strategy())}\n")
         sys.exit(2)
     except Exception as e:
         if _composed:  # a fault in sim, a launcher or a user's strategy: the traceback helps
@@ -113,6 +115,12 @@ def main() -> None:
 
 
 _composed = False  # set once Hydra has read the command line and composed the settings
+
+
+def _chosen_strategy() -> str:
+    """The strategy the command line chose (strategy=NAME; else the default, steady)."""
+    chosen = [a.partition("=")[2] for a in sys.argv[1:] if a.startswith("strategy=")]
+    return chosen[-1] if chosen else "steady"
 
 
 def shared_in_sweeps(args: list[str]) -> list[str]:

@@ -3,14 +3,14 @@ ranked on followers kept, actions won and engagement::
 
     python -m sim.tournament entries/ steady burst [--seeds 5] [SETTING=VALUE ...]
 
-An entry is a Python file (every ``sim.Strategy`` subclass defined in it enters), a folder of
-such files, a built-in strategy (``steady``, ``burst``, ``broadcast``, ``silent``) or an
-importable class (``mymodule.MyStrategy``). Settings such as ``audience.size=1000`` or
-``budget.asks=10`` apply to every run. An entry that fails to load, raises, returns something
+An entry is a .py file (every sim.Strategy subclass defined in it enters), a folder of such
+files, a built-in strategy (a file of conf/strategy/: steady, burst, broadcast, silent, ...)
+or an importable class (mymodule.MyStrategy). Settings such as audience.size=1000 or
+budget.asks=10 apply to every run. An entry that fails to load, raises, returns something
 that is not a plan, or spends more posts or asks than the budget is disqualified with the
-reason; the others go on. Writes ``standings.csv``, ``runs.csv``, ``report.txt`` and
-``standings.png`` to ``results/tournaments/<time>/`` (or ``--out``).
-Start from the template: ``experiments/strategy_template.py``.
+reason; the others go on. Writes standings.csv, runs.csv, report.txt and standings.png to
+results/tournaments/<time>/ (or --out). Start from the template:
+experiments/strategy_template.py.
 """
 
 from __future__ import annotations
@@ -285,7 +285,8 @@ def figure(table: pd.DataFrame) -> Figure:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sim.tournament",
-                                     description=__doc__.split("::")[0].strip().replace("\n", " ") + ".",
+                                     description=__doc__.replace("::", ":").strip(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="Example: python -m sim.tournament class_entries/ "
                                             "steady burst --seeds 5 audience.size=1000")
     parser.add_argument("items", nargs="+", metavar="ENTRY or SETTING=VALUE",

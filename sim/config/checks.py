@@ -192,7 +192,7 @@ def check(cfg: DictConfig, other_strategies: str = "refuse") -> None:
             continue
         if key in owners and other_strategies == "ignore":
             continue
-        raise unknown_setting(key, strategy=cls.__name__)
+        raise unknown_setting(key, strategy=strategy_label_of(cfg, cls))
     rhythm = list(cfg.audience.attention.rhythm)
     if (len(rhythm) != 24 or not all(math.isfinite(w) and w >= 0 for w in rhythm)
             or sum(rhythm) <= 0):
@@ -200,6 +200,14 @@ def check(cfg: DictConfig, other_strategies: str = "refuse") -> None:
                     "24 non-negative weights, one per hour of the day, not all zero")
     cls.check_settings(strategy_values(cfg, cls), cfg.days * 24)
     check_fits(cfg)
+
+
+def strategy_label_of(cfg: DictConfig, cls: type[Strategy]) -> str:
+    """The name a user chose the strategy by: the built-in's name, else its class name."""
+    for name, built_in in BUILT_IN.items():
+        if built_in is cls:
+            return name
+    return cls.__name__
 
 
 def fit_strategy(cfg: DictConfig) -> list[str]:
@@ -220,7 +228,7 @@ def unknown_setting(key: str, strategy: str | None = None) -> SettingError:
     nearest name."""
     owners = strategy_settings_owners()
     if key in owners:  # e.g. strategy.burst_day with strategy=steady
-        which = f"strategy={strategy.lower()}" if strategy else "this run's strategy"
+        which = f"strategy={strategy}" if strategy else "this run's strategy"
         return SettingError(
             f"Setting '{key}' belongs to strategy={', '.join(owners[key])}; {which} has no such "
             f"setting. Choose one of those strategies, or leave the setting out. In a sweep "
@@ -237,13 +245,14 @@ def unknown_setting(key: str, strategy: str | None = None) -> SettingError:
                         f"lists every setting.")
 
 
-def composition_error(error: Exception) -> SettingError:
+def composition_error(error: Exception, strategy: str | None = None) -> SettingError:
     """Hydra's message for a setting that does not exist, a group option that does not exist
-    or a value of the wrong type, as one paragraph that says what is allowed."""
+    or a value of the wrong type, as one paragraph that says what is allowed. ``strategy``
+    names the run's strategy, for a setting that only other strategies have."""
     text = " ".join(str(error).split())
     cause = " ".join(str(error.__cause__).split()).split(" full_key:")[0] if error.__cause__ else ""
     if m := re.search(r"Could not override '([^']+)'", text):
-        return unknown_setting(m.group(1))
+        return unknown_setting(m.group(1), strategy=strategy)
     if m := re.search(r"Could not find '([\w/]+)/([^']+)'", text):
         group, choice = m.groups()
         listed = re.search(r"Available options in '[^']+': (.*?) Config search path", text)

@@ -109,7 +109,12 @@ def plan(config: DictConfig) -> list[list[str]] | None:
         except (HydraException, OmegaConfBaseException) as e:
             raise SettingError(f"Run {' '.join(overrides)}: {composition_error(e)}") from e
     if shared:  # a strategy setting that no strategy of the sweep has
-        raise SettingError(unknown_setting(sorted(shared)[0]).args[0])
+        key = sorted(shared)[0]
+        owners = ", ".join(strategy_settings_owners()[key])
+        raise SettingError(f"Setting '{key}' belongs to strategy={owners}, and no strategy of "
+                           f"this sweep has it. Add one of those strategies to the sweep "
+                           f"(e.g. strategy=steady,{owners.split(', ')[0]}), or leave the "
+                           f"setting out.")
     for overrides in runs:
         for o in overrides:
             if o.startswith("seed="):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from sim.model.state import chosen_engine
 
 
-def build(cfg, strategy=None):
-    """The model for these settings, on the engine they choose."""
+def build(cfg, strategy):
+    """The model for these settings and this strategy, on the engine the settings choose."""
     if chosen_engine(cfg.engine, cfg.audience.size) == "vector":
         from sim.model.array_engine import VectorAudience  # noqa: PLC0415 - numba loads late
 
