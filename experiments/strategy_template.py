@@ -10,7 +10,9 @@ Enter the tournament: put your file in the class folder (mkdir -p class_entries)
 The rules of the game:
 - Every hour the account asks plan() what to do, and you answer with a Plan: how many useful
   posts (value_posts), how many asks (calls to action), and how many waiting replies to
-  answer (replies). All three are whole numbers, 0 or more.
+  answer (replies); optionally, how many of those answered to follow back (follow_backs)
+  and how many followers to stop following back (unfollow_backs). All are whole numbers, 0
+  or more.
 - Your budget for the whole run is self.posts_per_day useful posts a day on average and
   self.asks asks in total. Spend more and you are disqualified (a run on your own ends with
   a warning). Spending less is allowed.

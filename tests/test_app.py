@@ -25,18 +25,20 @@ SMALL = dict(followers=300, days=2)
 
 @pytest.fixture(scope="module")
 def rules() -> Rules:
-    return Rules.from_config(settings().behaviour)
+    return Rules.from_settings(settings())
 
 
 def follower(**state) -> SimpleNamespace:
     """A follower in a calm, neutral state unless told otherwise."""
-    return SimpleNamespace(**({"muted": 0, "annoyance": 0.0, "balance": 0.0, "interest": 0.3}
+    return SimpleNamespace(**({"muted": 0, "annoyance": 0.0, "balance": 0.0, "interest": 0.3,
+                               "activity": 0.1, "age": 1e5, "mutual": 0, "acknowledged": 0}
                               | state))
 
 
 def test_follower_state_names_each_state(rules):
-    # flooding * annoyance > churn * (1 - interest) is annoyed
-    threshold = rules.churn * 0.7 / rules.flooding
+    # annoyed: flooding's part of the hazard is over a half, i.e. flooding * annoyance is more
+    # than the baseline per online hour, churn * (1 - interest) / (24 * activity) at no credit
+    threshold = rules.churn * 0.7 / (24 * 0.1) / rules.flooding
     assert follower_state(follower(), rules) == "neutral"
     assert follower_state(follower(balance=rules.credit_scale), rules) == "engaged"
     assert follower_state(follower(balance=0.99 * rules.credit_scale), rules) == "neutral"

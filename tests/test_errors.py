@@ -61,7 +61,7 @@ REFUSED = [
     (["days=lots"], ["'days'"]),
     (["behaviour.annoyance.gian=2"], ["'behaviour.annoyance.gian' does not exist",
                                       "Did you mean 'behaviour.annoyance.gain'",
-                                      "gain, convexity, half_life_days"]),
+                                      "gain, saturation, half_life_hours"]),
 ]
 
 

@@ -1,5 +1,7 @@
 """The model as a whole: each mechanism is wired in (switching it off changes what happens),
-strategies spend what they say, newcomers arrive, and the same seed gives the same tables."""
+strategies spend what they say, newcomers arrive as the account behaves (shares, replies) or
+as it is famous, the platform decides whether leavers can mute, the account can follow back
+and stop following back on both engines, and the same seed gives the same tables."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sim.errors import StrategyError
 from sim.experiment.run import simulate
 from sim.io.tables import timeseries
 from sim.model.agent_engine import AudienceModel, Follower
+from sim.model.engines import build
 from sim.model.strategies import Burst
 
 SMALL = ("audience.size=1500", "days=12", "budget.asks=30")
@@ -115,31 +118,72 @@ def test_a_crowded_feed_means_fewer_impressions(run):
     assert total(crowded, "impressions") < 0.7 * total(calm, "impressions")
 
 
-def test_no_growth_without_discovery_and_shares(run):
-    closed = run("strategy=steady", *SMALL, "behaviour.growth.discovery_per_day=0",
-                 "behaviour.growth.share_reach=0")
+def test_annoyance_fades_within_days_of_a_burst(run):
+    """Annoyance is a reaction to sessions, with a half-life in hours: three days after the
+    burst little of it is left."""
+    ts = run(*BURST).timeseries
+    peak = ts.mean_annoyance.max()
+    assert peak > 0
+    assert ts.mean_annoyance.idxmax() in range(8 * 24 + 12, 8 * 24 + 24)
+    assert ts.mean_annoyance.iloc[-1] < 0.05 * peak
+
+
+# Growth depends on what the account does (and on fame) -----------------------------------------
+
+def poisson_close(count: int, mean: float) -> bool:
+    return abs(count - mean) <= 4 * np.sqrt(mean) + 1
+
+
+def test_a_silent_ordinary_account_gains_no_followers_and_a_famous_one_does(run):
+    ordinary = run("strategy=silent", *SMALL)
+    assert total(ordinary, "follows") == 0
+    famous = run("strategy=silent", "audience=obama_2011", *SMALL)
+    ts = famous.timeseries
+    fame = settings("audience=obama_2011").audience.fame_per_day
+    assert fame == 0.002
+    expected = float((ts.followers - ts.follows).sum()) * fame / 24  # followers each hour
+    assert expected > 20
+    assert poisson_close(total(famous, "follows"), expected)
+
+
+GROWTH = ("strategy=steady", *SMALL, "behaviour.growth.conversion=0.05")
+
+
+def test_no_growth_without_shares_and_replies_where_there_is_no_fame(run):
+    closed = run(*GROWTH, "behaviour.growth.share_reach=0", "behaviour.growth.reply_reach=0")
+    assert total(closed, "shares") > 0 and total(closed, "replies_given") > 0
     assert total(closed, "follows") == 0
-    shares_only = run("strategy=steady", *SMALL, "behaviour.growth.discovery_per_day=0",
-                      "behaviour.growth.share_reach=200", "behaviour.growth.conversion=0.05")
-    assert total(shares_only, "shares") > 0 and total(shares_only, "follows") > 0
+
+
+def test_shares_bring_newcomers(run):
+    r = run(*GROWTH, "behaviour.growth.share_reach=200", "behaviour.growth.reply_reach=0")
+    expected = total(r, "shares") * 200 * 0.05
+    assert expected > 20 and poisson_close(total(r, "follows"), expected)
+
+
+def test_the_accounts_replies_bring_newcomers(run):
+    """Directed engagement is seen by the replier's own followers."""
+    r = run(*GROWTH, "behaviour.growth.share_reach=0", "behaviour.growth.reply_reach=200")
+    expected = total(r, "replies_given") * 200 * 0.05
+    assert expected > 20 and poisson_close(total(r, "follows"), expected)
 
 
 def test_silence_still_loses_a_few_to_baseline_churn():
-    r = simulate(settings("strategy=silent", "audience.size=3000", "days=20",
-                          "behaviour.leaving.churn=0.01", "behaviour.growth.discovery_per_day=0"))
+    r = simulate(settings("strategy=silent", "audience.size=1500", "days=12",
+                          "behaviour.leaving.churn=0.01"))
+    assert total(r, "impressions") == total(r, "follows") == 0
     assert total(r, "unfollows") + total(r, "mutes") > 0
 
 
 def test_inactive_followers_never_leave():
     r = simulate(settings("strategy=burst", "strategy.burst_day=2", "audience.size=400",
-                          "days=4", "audience.inactive_share=1.0",
-                          "behaviour.growth.discovery_per_day=0"))
+                          "days=4", "audience.inactive_share=1.0"))
     assert total(r, "impressions") == total(r, "unfollows") == total(r, "mutes") == 0
 
 
 def _newcomer_leave_rate(*extra):
     r = simulate(settings("strategy=steady", "audience.size=1500", "days=20",
-                          "behaviour.growth.discovery_per_day=0.02",
+                          "audience.fame_per_day=0.02",
                           "behaviour.leaving.churn=0.02", *extra))
     ties = r.model.ties()
     new = ties[ties.active & (ties.since >= 0)]
@@ -164,13 +208,153 @@ def test_a_leaver_is_not_stepped_again_nor_answered():
 
 def test_muted_followers_see_nothing():
     cfg = settings("strategy=steady", "audience.size=300", "days=3", "budget.posts_per_day=10",
-                   "behaviour.growth.share_reach=0", "behaviour.growth.discovery_per_day=0")
+                   "behaviour.growth.share_reach=0", "behaviour.growth.reply_reach=0")
     model = AudienceModel(cfg, make_strategy(cfg))
     for f in model.active:
         f.muted = 1
     model.run_model()
     ts = timeseries(model)
     assert ts.posts.sum() > 0 and ts.impressions.sum() == 0
+
+
+# Muting: where the platform has it ------------------------------------------------------------
+
+MANY_LEAVE = ("strategy=obama_2011", "audience.size=600", "days=8", "behaviour.leaving.churn=0.3")
+
+
+@pytest.mark.parametrize("share", [None, 0.3])
+def test_without_mute_on_the_platform_no_follower_mutes(share):
+    """strategy=obama_2011 runs on Twitter in 2011 (platform=twitter_2011), which had no mute:
+    whatever share of leavers would mute where they can."""
+    extra = () if share is None else (f"platform.mute_share={share}",)
+    r = simulate(settings(*MANY_LEAVE, *extra))
+    assert r.model.cfg.platform.name == "twitter_2011" and not r.model.cfg.platform.mute
+    assert r.model.rules.mute_share == 0
+    assert total(r, "unfollows") > 30 and total(r, "mutes") == 0
+
+
+def test_with_mute_on_the_platform_some_leavers_mute():
+    r = simulate(settings(*MANY_LEAVE, "platform=default"))
+    assert r.model.rules.mute_share == 0.3
+    mutes, unfollows = total(r, "mutes"), total(r, "unfollows")
+    assert mutes > 10 and 0.15 < mutes / (mutes + unfollows) < 0.45
+
+
+# Reciprocity: the account follows back and stops following back, on both engines -------------
+
+ENGINES = ["agents", "vector"]
+
+
+def followers_of(model) -> list:
+    """Every follower who still follows, as the account sees them when it replies."""
+    if model.engine == "agents":
+        return list(model.agents_by_type.get(Follower, ()))
+    from sim.model.array_engine import GONE, FollowerRef  # noqa: PLC0415 - numba loads late
+
+    return [FollowerRef(model, i) for i in range(model.n) if not model.flags[i] & GONE]
+
+
+def mutual_count(model) -> int:
+    return sum(1 for f in followers_of(model) if f.mutual)
+
+
+def quiet(engine: str, *extra: str):
+    """A model where nobody leaves or joins unless the account changes a tie."""
+    cfg = settings("strategy=silent", f"engine={engine}", "audience.size=300", "days=2",
+                   "behaviour.leaving.churn=0", "behaviour.leaving.flooding=0", *extra)
+    return cfg
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_answering_a_reply_can_follow_the_replier_back(engine):
+    cfg = quiet(engine)
+    model = build(cfg, make_strategy(cfg))
+    assert model.engine == engine
+    everyone = followers_of(model)
+    one_way = [f for f in everyone if not f.mutual][:5]
+    mutual = next(f for f in everyone if f.mutual)
+    waiting = [one_way[0], mutual, *one_way[1:]]
+    before = mutual_count(model)
+    balances = [f.balance for f in waiting]
+    model.account.waiting.extend((0, f) for f in waiting)
+    assert model.account.reply(6, follow_backs=2) == 6
+    assert [bool(f.mutual) for f in waiting] == [True, True, True, False, False, False]
+    assert mutual_count(model) == before + 2
+    assert all(f.acknowledged for f in waiting)
+    assert [f.balance for f in waiting] == pytest.approx(
+        [b + model.rules.reply_credit for b in balances], rel=1e-6)
+
+
+class FollowsBack(Strategy):
+    """A post every daytime hour; answers every reply and follows back everyone it answers."""
+
+    follow_back = True
+
+    def plan(self, view: AccountView) -> Plan:
+        n = view.comments_waiting
+        return Plan(value_posts=1 if 8 <= view.hour_of_day < 22 else 0, replies=n,
+                    follow_backs=n if self.follow_back else 0)
+
+
+class AnswersOnly(FollowsBack):
+    follow_back = False
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_strategy_that_follows_back_makes_answered_followers_mutual(engine):
+    def answered(cls):
+        cfg = quiet(engine, "days=3", "behaviour.engagement.comment=0.3")
+        strategy = cls(posts_per_day=14, asks=0, reply_share=1, reply_capacity=10_000)
+        model = simulate(cfg, strategy=strategy).model
+        assert model.engine == engine
+        return [bool(f.mutual) for f in followers_of(model) if f.acknowledged]
+
+    followed_back, only_answered = answered(FollowsBack), answered(AnswersOnly)
+    assert len(followed_back) > 20 and all(followed_back)
+    assert len(only_answered) > 20 and not all(only_answered)
+
+
+class DropsFollowBacks(Strategy):
+    """Stops following back ``k`` followers in the first hour, and nobody after."""
+
+    k = 10
+
+    def plan(self, view: AccountView) -> Plan:
+        return Plan(unfollow_backs=self.k if view.hour == 0 else 0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_strategy_can_stop_following_back(engine):
+    cfg = quiet(engine)
+    model = build(cfg, DropsFollowBacks(posts_per_day=0, asks=0, reply_share=0,
+                                        reply_capacity=0))
+    assert model.engine == engine
+    before = [bool(f.mutual) for f in followers_of(model)]
+    assert sum(before) > 30
+    model.step()
+    after = [bool(f.mutual) for f in followers_of(model)]
+    assert len(after) == len(before) and sum(after) == sum(before) - DropsFollowBacks.k
+    assert all(b for a, b in zip(after, before) if a)  # no one-way tie became mutual
+    dropped = [i for i, (a, b) in enumerate(zip(after, before)) if b and not a]
+    first = [i for i, b in enumerate(before) if b][:DropsFollowBacks.k]
+    assert dropped != first  # chosen at random, not the first in line
+    model.step()
+    assert [bool(f.mutual) for f in followers_of(model)] == after
+
+
+class DropsAllFollowBacks(DropsFollowBacks):
+    k = 10_000
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stopping_following_back_more_than_are_followed_back_leaves_none(engine):
+    cfg = quiet(engine)
+    model = build(cfg, DropsAllFollowBacks(posts_per_day=0, asks=0, reply_share=0,
+                                           reply_capacity=0))
+    assert mutual_count(model) > 30
+    model.step()
+    assert mutual_count(model) == 0
+    assert len(followers_of(model)) == 300
 
 
 # Strategies written by users -----------------------------------------------------------------
@@ -197,7 +381,16 @@ class Broken(Strategy):
         return Plan(value_posts=-1)
 
 
+class BrokenFollowBacks(Strategy):
+    def plan(self, view):
+        return Plan(unfollow_backs=2.5)
+
+
 def test_a_malformed_plan_is_a_clear_error():
     with pytest.raises(StrategyError, match="Broken planned value_posts=-1"):
         simulate(settings("audience.size=50", "days=1"),
                  strategy=Broken(posts_per_day=0, asks=0, reply_share=0, reply_capacity=0))
+    with pytest.raises(StrategyError, match="BrokenFollowBacks planned unfollow_backs=2.5"):
+        simulate(settings("audience.size=50", "days=1"),
+                 strategy=BrokenFollowBacks(posts_per_day=0, asks=0, reply_share=0,
+                                            reply_capacity=0))

@@ -5,6 +5,9 @@ scenario of conf/strategy/ (obama_2011) and the template students start from
 - Seeded: the same seed and the same views give the same plans.
 - Within budget: over a run, value posts <= round(posts_per_day x days) and asks <= asks; a plan
   is whole numbers >= 0 and answers no more replies than wait.
+- A plan's five counts (value posts, asks, replies, follow-backs, unfollow-backs) are checked
+  alike (``checked_plan``): a negative or non-whole count is a StrategyError naming the
+  strategy; replies are capped at ``reply_capacity``.
 - No look at the future: the plan for hour h does not change when the views after h differ.
   And the model shows the account only the past: the view at hour h counts the engagement of
   the hours before h, not of h itself.
@@ -15,6 +18,7 @@ through the model on a small audience.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 from pathlib import Path
@@ -28,6 +32,7 @@ from omegaconf import OmegaConf
 from sim.config.compose import make_strategy
 from sim.config.compose import settings as compose
 from sim.config.schema import strategy_names
+from sim.errors import StrategyError
 from sim.experiment.run import simulate
 from sim.model.strategies import BUILT_IN, AccountView, Plan, Strategy, checked_plan
 
@@ -171,3 +176,40 @@ def test_the_model_shows_the_account_only_the_past():
         assert v.engagements_last_hour == (engagements[v.hour - 1] if v.hour else 0)
         assert v.followers == (ts.followers[v.hour - 1] if v.hour else 300)
     assert engagements.sum() > 0 and ts.comments.sum() > 0
+
+
+# --- a plan's counts ----------------------------------------------------------------------------
+
+COUNTS = ("value_posts", "asks", "replies", "follow_backs", "unfollow_backs")
+
+
+def test_a_plan_has_five_counts_that_default_to_zero():
+    assert tuple(f.name for f in dataclasses.fields(Plan)) == COUNTS
+    assert Plan() == Plan(0, 0, 0, 0, 0)
+
+
+def test_a_checked_plan_keeps_every_count_and_caps_replies():
+    strategy = fresh("steady")
+    capacity = strategy.reply_capacity
+    plan = Plan(value_posts=2, asks=1, replies=capacity + 7, follow_backs=3,
+                unfollow_backs=4)
+    checked = checked_plan(plan, strategy)
+    assert checked == Plan(2, 1, capacity, 3, 4)
+    numpy_counts = Plan(*(np.int64(k) for k in (2, 1, 0, 3, 4)))
+    assert checked_plan(numpy_counts, strategy) == Plan(2, 1, 0, 3, 4)
+    assert all(type(getattr(checked_plan(numpy_counts, strategy), name)) is int
+               for name in COUNTS)
+
+
+@pytest.mark.parametrize("name", COUNTS)
+@pytest.mark.parametrize("value", [-1, 1.5, 2.0, True, "2", None])
+def test_a_count_that_is_not_a_whole_number_of_at_least_zero_is_refused(name, value):
+    strategy = fresh("steady")
+    with pytest.raises(StrategyError, match=rf"Steady planned {name}={value!r}; it must be a "
+                                            r"whole number >= 0"):
+        checked_plan(Plan(**{name: value}), strategy)
+
+
+def test_a_plan_that_is_not_a_plan_is_refused():
+    with pytest.raises(StrategyError, match="must return a sim.Plan"):
+        checked_plan((1, 0, 0), fresh("steady"))

@@ -21,17 +21,16 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.checks import check, composition_error, share_strategy_settings
+from sim.config.checks import check, composition_error, share_strategy_settings, strategy_class
 from sim.config.compose import make_strategy, register_all, strategy_label
 from sim.config.schema import CONF_DIR
-from sim.errors import CollectError, SettingError, StrategyError
+from sim.errors import CollectError, UserError, users_frame
 from sim.experiment import collect, sweep
 from sim.io.files import write_csv, write_whole
 from sim.io.tables import daily
 
 register_all()
 log = logging.getLogger("sim")
-PACKAGE = Path(__file__).resolve().parents[1]
 
 
 class CheckSettings(Callback):
@@ -49,9 +48,20 @@ def _refuse_bad(checking) -> None:
     _composed = True
     try:
         checking()
-    except SettingError as e:
+    except UserError as e:
         sys.stderr.write(f"sim: {e}\n")
         sys.exit(2)
+    except Exception as e:  # a user's strategy failed while being made (its __init__)
+        where = users_frame(e)
+        if where is None:
+            raise
+        sys.stderr.write(f"sim: {strategy_failed(e, where)}\n")
+        sys.exit(2)
+
+
+def strategy_failed(error: BaseException, where: str) -> str:
+    return (f"The strategy raised {type(error).__name__}: {' '.join(str(error).split())} "
+            f"({where}). Fix the strategy and run again.")
 
 
 def _give_up(message: str, out_dir: Path) -> None:
@@ -96,7 +106,9 @@ def main() -> None:
     not exist, a group option that does not exist, a wrong type) is said in one paragraph."""
     global _composed
     _composed = False  # a second main() in one process (a notebook, a test) starts afresh
-    sys.argv[1:] = shared_in_sweeps(sys.argv[1:])
+    # A strategy's settings reach the strategy whatever it is; check() then names any that
+    # this strategy lacks (and a sweep's strategies that lack one ignore it).
+    sys.argv[1:] = share_strategy_settings(sys.argv[1:])
     if os.environ.get("HYDRA_FULL_ERROR"):  # the user asked for Hydra's own report
         task()
         return
@@ -104,7 +116,7 @@ def main() -> None:
     try:
         task()
     except CompactHydraException as e:
-        sys.stderr.write(f"sim: {composition_error(e, strategy=_chosen_strategy())}\n")
+        sys.stderr.write(f"sim: {composition_error(e)}\n")
         sys.exit(2)
     except Exception as e:
         if _composed:  # a fault in sim, a launcher or a user's strategy: the traceback helps
@@ -112,23 +124,11 @@ def main() -> None:
         # Hydra refused the command line itself (e.g. -m together with --cfg)
         sys.stderr.write(f"sim: {' '.join(str(e).split())}. See python -m sim --help.\n")
         sys.exit(2)
+    finally:
+        os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
 _composed = False  # set once Hydra has read the command line and composed the settings
-
-
-def _chosen_strategy() -> str:
-    """The strategy the command line chose (strategy=NAME; else the default, steady)."""
-    chosen = [a.partition("=")[2] for a in sys.argv[1:] if a.startswith("strategy=")]
-    return chosen[-1] if chosen else "steady"
-
-
-def shared_in_sweeps(args: list[str]) -> list[str]:
-    """In a sweep, a setting that only some strategies have reaches every run (``++``), so
-    that ``-m strategy=steady,burst strategy.burst_day=10`` runs: steady ignores burst_day.
-    (Hydra composes the sweep's base config with the default strategy first, which has no
-    burst_day.) :func:`sim.experiment.sweep.plan` refuses it if no strategy of the sweep has it."""
-    return share_strategy_settings(args) if {"-m", "--multirun"} & set(args) else args
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -139,14 +139,13 @@ def task(cfg: DictConfig) -> None:
     if hydra_cfg.mode == RunMode.RUN:
         try:
             run(cfg, out_dir)
-        except (SettingError, StrategyError) as e:
+        except UserError as e:
             _give_up(str(e), out_dir)
         except Exception as e:  # a fault in a user's strategy is theirs to fix: say where
             where = users_frame(e)
             if where is None:
                 raise  # a fault in sim: the traceback helps
-            _give_up(f"The strategy raised {type(e).__name__}: {' '.join(str(e).split())} "
-                     f"({where}). Fix the strategy and run again.", out_dir)
+            _give_up(strategy_failed(e, where), out_dir)
         return
     # In a sweep a failed run becomes a row with its error; the other runs go on (Hydra would
     # stop the sweep and skip collecting the table if the job raised).
@@ -161,18 +160,6 @@ def task(cfg: DictConfig) -> None:
         text = f"{message}\n\n{traceback.format_exc()}"
         write_whole(out_dir / collect.ERROR_FILE, lambda tmp: Path(tmp).write_text(text))
         log.error("run %s failed: %s", out_dir.name, message)
-
-
-def users_frame(error: BaseException) -> str | None:
-    """Where in a user's own code (outside the sim package) an exception was raised, as
-    "file, line N"; None when it was raised in sim or a library it uses."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return None
-    last = Path(frames[-1].filename).resolve()
-    if last.is_relative_to(PACKAGE) or "site-packages" in last.parts or not last.is_file():
-        return None
-    return f"{frames[-1].filename}, line {frames[-1].lineno}"
 
 
 def overspent(row, strategy_cfg: DictConfig, days: int) -> str | None:
@@ -197,8 +184,15 @@ def run(cfg: DictConfig, out_dir: Path, other_strategies: str = "refuse") -> Non
     label = strategy_label(cfg.strategy.get("_target_", ""),
                            hydra_cfg.runtime.choices.get("strategy"))
     result = simulate(cfg, progress=True, label=label, other_strategies=other_strategies)
+
     out = result.outcome
-    resolved = OmegaConf.to_yaml(cfg, resolve=True)
+    # The recorded settings are those the run used: a setting of another strategy that this
+    # one ignored (in a mixed sweep) is left out.
+    used = OmegaConf.to_container(cfg, resolve=True)
+    declared = strategy_class(cfg).settings_names()
+    used["strategy"] = {k: v for k, v in used["strategy"].items()
+                        if str(k).startswith("_") or k in declared}
+    resolved = OmegaConf.to_yaml(OmegaConf.create(used))
     write_whole(out_dir / "config.yaml", lambda tmp: Path(tmp).write_text(resolved))
     write_csv(result.timeseries, out_dir / "timeseries.csv")
     write_csv(daily(result.timeseries, result.model.followers_start), out_dir / "daily.csv")

@@ -37,7 +37,8 @@ from sim.config.compose import make_strategy, settings
 from sim.config.schema import strategy_names
 from sim.errors import SettingError
 from sim.model.agent_engine import AudienceModel
-from sim.model.rules import Rules
+from sim.model.rules import Rules, credit, unfollow_hazard
+from sim.model.strategies import BUILT_IN, Strategy
 
 STRATEGIES = tuple(strategy_names())  # the files of conf/strategy/
 SAMPLE = 400  # followers shown as squares: a 20 x 20 grid
@@ -68,7 +69,7 @@ def compose(strategy: str, followers: int, days: int, posts_per_day: float, asks
                  f"strategy.reply_share={float(reply_share)}",
                  f"audience.attention.reads_per_day={float(reads_per_day)}",
                  f"behaviour.reciprocity.sensitivity={float(sensitivity)}"]
-    if strategy == "burst":
+    if "burst_day" in BUILT_IN.get(strategy, Strategy).settings_names():  # a burst's sliders
         overrides += [f"strategy.burst_day={int(burst_day)}",
                       f"strategy.burst_hours={int(burst_hours)}"]
     with _compose_lock:
@@ -141,9 +142,9 @@ def follower_state(f, rules: Rules) -> str:
 
     - gone: unfollowed (the follower was removed);
     - muted: still a follower, but sees none of the account's posts;
-    - annoyed: annoyance adds more to the unfollow hazard than the follower's own baseline
-      churn does (``flooding * annoyance > churn * (1 - interest)``), so flooding is now
-      their main reason to leave;
+    - annoyed: annoyance adds more to the unfollow hazard than everything else does (the
+      rules' flooding part of the hazard is over a half), so flooding is now their main
+      reason to leave;
     - engaged: in credit with the account, a reciprocity balance of at least ``credit_scale``
       (credit >= 0.5): recent useful posts and replies lift their chance to like, reply,
       share and act. The balance fades in silence, so the credit is recent;
@@ -153,7 +154,7 @@ def follower_state(f, rules: Rules) -> str:
         return "gone"
     if f.muted:
         return "muted"
-    if rules.flooding * f.annoyance > rules.churn * (1.0 - f.interest):
+    if unfollow_hazard(f, credit(f.balance, rules), rules)[1] > 0.5:
         return "annoyed"
     if f.balance >= rules.credit_scale:
         return "engaged"

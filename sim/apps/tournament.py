@@ -22,7 +22,6 @@ import importlib.util
 import inspect
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +35,7 @@ from tqdm import tqdm
 from sim.config.checks import check, composition_error, fit_strategy, share_strategy_settings
 from sim.config.compose import make_strategy, settings
 from sim.config.schema import strategy_names
-from sim.errors import SettingError, TournamentError
+from sim.errors import SettingError, TournamentError, users_frame
 from sim.experiment.run import simulate
 from sim.experiment.stats import interval
 from sim.io.figures import save
@@ -44,7 +43,6 @@ from sim.io.files import write_folder
 from sim.model.strategies import Strategy
 
 BUILT_IN = tuple(strategy_names())  # the files of conf/strategy/
-PACKAGE = Path(__file__).resolve().parent
 CRITERIA = {  # outcome column: what it measures in the standings
     "net_change_pct": "followers kept (net change, %)",
     "actions": "actions won on asks",
@@ -194,10 +192,9 @@ def play(contestants: list[Entry], base, seeds: list[int], progress: bool = Fals
                                       other_strategies="ignore")
             except (Exception, SystemExit) as e:  # noqa: BLE001 - a student's code may do anything
                 entry.error = f"failed on seed {seed}: {_reason(e)}"
-                own = [f for f in traceback.extract_tb(e.__traceback__)  # the entry's own code
-                       if not Path(f.filename).resolve().is_relative_to(PACKAGE)]
-                if own:
-                    entry.error += f" ({Path(own[-1].filename).name}, line {own[-1].lineno})"
+                if where := users_frame(e):  # the entry's own line
+                    file, _, line = where.rpartition(", ")
+                    entry.error += f" ({Path(file).name}, {line})"
                 continue
             row = result.outcome.iloc[0].to_dict()
             value_posts = row["posts"] - row["asks"]

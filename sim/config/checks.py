@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ValidationError
 
 from sim.config.memory import check_fits
 from sim.config.schema import Config, strategy_names
@@ -114,15 +115,17 @@ def strategy_settings_owners() -> dict[str, list[str]]:
 
 
 def share_strategy_settings(overrides: list[str]) -> list[str]:
-    """Overrides in which a setting only some strategies have reaches every run (``++``), so
-    that ``strategy=steady,burst strategy.burst_day=10`` composes for steady too, which then
-    ignores it (``check(..., other_strategies="ignore")``)."""
-    owned = strategy_settings_owners()
+    """Overrides in which every strategy setting (``strategy.KEY=...``) reaches the strategy
+    node whatever strategy was chosen (``++``): the strategy's own ``Settings`` then judge it
+    (:func:`check`), so a user's class can take settings of its own, and in a sweep over
+    steady and burst ``strategy.burst_day=10`` reaches both, and steady ignores it."""
     out = []
     for arg in overrides:
         key, eq, value = arg.partition("=")
-        if eq and not key.startswith(("-", "~")) and key.lstrip("+") in owned:
-            arg = f"++{key.lstrip('+')}={value}"
+        bare = key.lstrip("+")
+        if eq and bare.startswith("strategy.") and bare.count(".") == 1 and \
+                not bare.startswith("strategy._") and not key.startswith(("-", "~")):
+            arg = f"++{bare}={value}"
         out.append(arg)
     return out
 
@@ -178,6 +181,7 @@ def check(cfg: DictConfig, other_strategies: str = "refuse") -> None:
     """
     _walk(cfg, Config, "")
     cls = strategy_class(cfg)
+    _check_types(cfg, cls)
     _walk(cfg.strategy, cls.Settings, "strategy.")
     for key in _extra_keys(cfg, Config, ""):
         if key.startswith("strategy."):
@@ -192,7 +196,14 @@ def check(cfg: DictConfig, other_strategies: str = "refuse") -> None:
             continue
         if key in owners and other_strategies == "ignore":
             continue
-        raise unknown_setting(key, strategy=strategy_label_of(cfg, cls))
+        if key in owners:
+            raise unknown_setting(key, strategy=strategy_label_of(cfg, cls))
+        raise _fail(key, cfg.strategy[key.partition(".")[2]],
+                    f"the settings strategy={strategy_label_of(cfg, cls)} takes: "
+                    f"{', '.join(cls.settings_names())}",
+                    why=_did_you_mean(key.partition(".")[2], cls.settings_names()) +
+                    "A strategy of your own declares its settings in a Settings dataclass "
+                    "(README: Writing your own strategy).")
     rhythm = list(cfg.audience.attention.rhythm)
     if (len(rhythm) != 24 or not all(math.isfinite(w) and w >= 0 for w in rhythm)
             or sum(rhythm) <= 0):
@@ -208,6 +219,32 @@ def strategy_label_of(cfg: DictConfig, cls: type[Strategy]) -> str:
         if built_in is cls:
             return name
     return cls.__name__
+
+
+def _did_you_mean(name: str, names: list[str]) -> str:
+    near = difflib.get_close_matches(name, names, n=1)
+    return f"Did you mean 'strategy.{near[0]}'? " if near else ""
+
+
+def _check_types(cfg: DictConfig, cls: type[Strategy]) -> None:
+    """The strategy's settings have the types its ``Settings`` declare, and each has a value."""
+    node = cfg.strategy
+    for f in dataclasses.fields(cls.Settings):
+        if f.name.startswith("_"):
+            continue
+        if f.name not in node or OmegaConf.is_missing(node, f.name):
+            raise SettingError(
+                f"Setting 'strategy.{f.name}' has no value, and strategy="
+                f"{strategy_label_of(cfg, cls)} needs it ({f.metadata.get('doc', '')}). Give it "
+                f"on the command line (strategy.{f.name}=...) or in the strategy's YAML file.")
+    try:
+        OmegaConf.merge(OmegaConf.structured(cls.Settings),
+                        {k: node[k] for k in cls.settings_names()})
+    except ValidationError as e:
+        key = f"strategy.{e.key}" if e.key else "strategy"
+        raise SettingError(f"Setting '{key}' = {e.value!r} is not allowed: "
+                           f"{str(e).splitlines()[0]}. Change it on the command line "
+                           f"({key}=...).") from None
 
 
 def fit_strategy(cfg: DictConfig) -> list[str]:
@@ -263,6 +300,7 @@ def composition_error(error: Exception, strategy: str | None = None) -> SettingE
         return SettingError(f"There is no {group} named '{choice}'. Allowed: {allowed}{extra}.")
     if m := re.search(r"Error merging override ([^=\s]+)=(\S*)", text):
         key, value = m.groups()
+        key = key.lstrip("+~")
         return SettingError(f"Setting '{key}' = {value!r} is not allowed: {cause.rstrip('.')}. "
                             f"Change it on the command line ({key}=...).")
     if "override_grammar" in text:

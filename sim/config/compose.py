@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -86,10 +87,12 @@ def make_strategy(cfg: DictConfig) -> Strategy:
     """The strategy ``cfg.strategy`` names, made with the settings it declares (settings of
     other strategies are left out), or a :class:`SettingError` that says what is allowed."""
     cls = strategy_class(cfg)
+    values = strategy_values(cfg, cls)
     try:
-        return cls(**strategy_values(cfg, cls))
+        inspect.signature(cls).bind(**values)
     except TypeError as e:
         raise SettingError(
             f"Setting 'strategy._target_' = {cfg.strategy._target_!r} cannot be used: "
-            f"{cls.__name__}({', '.join(cls.settings_names())}) failed: {e}. A strategy's "
-            f"constructor takes the settings its Settings class declares.") from None
+            f"{cls.__name__}({', '.join(values)}) does not fit its constructor ({e}). A "
+            f"strategy's constructor takes the settings its Settings class declares.") from None
+    return cls(**values)  # an error in the constructor's body is the strategy's own

@@ -20,7 +20,7 @@ CGROUP = Path("/sys/fs/cgroup")
 
 
 def needed_bytes(cfg: DictConfig, engine: str) -> float:
-    followers = capacity_for(cfg.audience.size, cfg.days, cfg.behaviour.growth)
+    followers = capacity_for(cfg.audience.size, cfg.days, cfg.audience.fame_per_day)
     return followers * BYTES[engine] + WORKING[engine]
 
 
@@ -66,17 +66,28 @@ def cgroup_available(root: Path = CGROUP, proc_cgroup: Path = Path("/proc/self/c
 
 
 def _room(limit_file: Path, usage_file: Path) -> float:
+    """The limit less what is in use, not counting page cache the kernel can reclaim
+    (``inactive_file`` in memory.stat; ``total_inactive_file`` on v1)."""
     try:
         text = limit_file.read_text().strip()
-    except OSError:
-        return float("inf")
-    if text in ("max", "") or int(text) >= 1 << 60:  # v1 writes a huge number for "none"
+        if text in ("max", "") or int(text) >= 1 << 60:  # v1 writes a huge number for "none"
+            return float("inf")
+        limit = float(text)
+    except (OSError, ValueError):
         return float("inf")
     try:
         used = float(usage_file.read_text().strip())
     except (OSError, ValueError):
         used = 0.0
-    return max(float(text) - used, 0.0)
+    try:
+        for line in (limit_file.parent / "memory.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key in ("inactive_file", "total_inactive_file"):
+                used -= float(value)
+                break
+    except (OSError, ValueError):
+        pass
+    return max(limit - max(used, 0.0), 0.0)
 
 
 def available_bytes() -> float:
@@ -92,7 +103,7 @@ def check_fits(cfg: DictConfig) -> None:
     if need <= have:
         return
     room = max(have - WORKING[engine], 0) / BYTES[engine] - 4096  # capacity_for, inverted
-    fits = int(max(room, 0) / (1 + 1.5 * cfg.behaviour.growth.discovery_per_day * cfg.days))
+    fits = int(max(room, 0) / (1 + 1.5 * (cfg.audience.fame_per_day + 0.005) * cfg.days))
     other = (f" engine=vector needs about {BYTES['vector']} bytes a follower instead of about "
              f"{BYTES['agents']:,}." if engine == "agents" else "")
     raise SettingError(

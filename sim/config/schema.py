@@ -55,10 +55,12 @@ class AudienceConf:
     size: int = setting(1, doc="followers at the start")
     inactive_share: float = setting(**PROBABILITY, doc="followers who never log in")
     mutual_share: float = setting(**PROBABILITY, doc="ties the account follows back")
+    fame_per_day: float = setting(0, 0.1, doc="new followers a day per follower who find the "
+                                              "account off the platform (0: an ordinary account)")
     interest: float = setting(0, 1, lo_open=True, hi_open=True,
                               doc="mean interest in the account's posts")
     interest_spread: float = setting(0, lo_open=True, doc="beta concentration of interest (higher: less spread)")
-    tolerance: float = setting(1, lo_open=True, doc="median posts tolerated from the account, in fair shares (> 1)")
+    tolerance: float = setting(1, lo_open=True, doc="median posts tolerated in a session, in what an average followee shows (> 1)")
     tolerance_spread: float = setting(0, 3, doc="log-normal sigma of tolerance minus one")
     attention: AttentionConf = field(default_factory=AttentionConf)
     history: HistoryConf = field(default_factory=HistoryConf)
@@ -75,9 +77,11 @@ class FeedConf:
 
 @dataclass
 class AnnoyanceConf:
-    gain: float = setting(0, doc="annoyance per day at an excess of one tolerated load")
-    convexity: float = setting(1, 4, doc="power of the excess over tolerance: 1 linear, 2 square")
-    half_life_days: float = setting(0, 3650, lo_open=True, doc="how slowly annoyance fades")
+    gain: float = setting(0, doc="annoyance from a session with one tolerated load too many")
+    saturation: float = setting(0, lo_open=True,
+                                doc="excess at which a session's annoyance is half its most "
+                                    "(gain x saturation); no pattern pins it: a stated range")
+    half_life_hours: float = setting(0, 24 * 365, lo_open=True, doc="how fast annoyance fades")
 
 
 @dataclass
@@ -97,6 +101,7 @@ class EngagementConf:
     share: float = setting(**PROBABILITY, doc="chance to share a seen post")
     like_satiation: float = setting(0, doc="how much recent posts of the account damp likes")
     comment_satiation: float = setting(0, doc="how much recent posts of the account damp replies")
+    share_satiation: float = setting(0, doc="how much recent posts of the account damp shares")
     act: float = setting(**PROBABILITY, doc="chance to act on a seen ask, at full interest and no credit")
     act_satiation: float = setting(0, doc="how much recent posts of the account damp actions")
 
@@ -104,18 +109,19 @@ class EngagementConf:
 @dataclass
 class LeavingConf:
     churn: float = setting(0, 1, doc="baseline unfollow hazard per day, at zero interest")
-    flooding: float = setting(0, doc="extra hazard per day per unit of annoyance")
+    flooding: float = setting(0, doc="hazard per session (online hour) per unit of annoyance")
     debt_factor: float = setting(1, doc="hazard multiplier at full debt (its inverse at full credit)")
     mutual_factor: float = setting(0, 1, lo_open=True, doc="hazard multiplier on follow-back ties")
+    acknowledged_factor: float = setting(0, 1, lo_open=True,
+                                         doc="hazard multiplier on ties the account has answered")
     youth_extra: float = setting(0, doc="extra hazard of a brand-new tie, relative")
     youth_days: float = setting(0, lo_open=True, doc="tie age at which the extra hazard has halved")
-    mute_share: float = setting(**PROBABILITY, doc="share of leavers who mute instead of unfollowing")
 
 
 @dataclass
 class GrowthConf:
-    discovery_per_day: float = setting(0, 0.1, doc="new followers per day by discovery, per follower")
     share_reach: float = setting(0, doc="non-followers who see a shared post")
+    reply_reach: float = setting(0, doc="non-followers who see the account answer someone")
     conversion: float = setting(**PROBABILITY, doc="chance that a non-follower who sees a share follows")
     comment_window_hours: int = setting(1, doc="how long a reply to the account waits for an answer")
 
@@ -129,6 +135,16 @@ class BehaviourConf:
     engagement: EngagementConf = field(default_factory=EngagementConf)
     leaving: LeavingConf = field(default_factory=LeavingConf)
     growth: GrowthConf = field(default_factory=GrowthConf)
+
+
+# --- platform: what the platform and its era offer ---------------------------------------------
+
+@dataclass
+class PlatformConf:
+    name: str = MISSING
+    mute: bool = MISSING  # Twitter had no mute until 12 May 2014
+    mute_share: float = setting(**PROBABILITY, doc="share of leavers who mute instead, where "
+                                                   "muting exists (no pattern pins it)")
 
 
 # --- strategy: what the account posts (each strategy declares its own settings) --------
@@ -151,6 +167,7 @@ class Config:
     budget: BudgetConf = field(default_factory=BudgetConf)
     audience: AudienceConf = field(default_factory=AudienceConf)
     behaviour: BehaviourConf = field(default_factory=BehaviourConf)
+    platform: PlatformConf = field(default_factory=PlatformConf)
     strategy: StrategySettings = field(default_factory=StrategySettings)
 
 
@@ -162,6 +179,7 @@ def register() -> None:
     # Kept out of the user's groups; YAML files start from them with /schema/NAME@_here_.
     cs.store(group="schema", name="audience", node=AudienceConf)
     cs.store(group="schema", name="behaviour", node=BehaviourConf)
+    cs.store(group="schema", name="platform", node=PlatformConf)
     for name, cls in BUILT_IN.items():  # /schema/strategy/burst: Burst.Settings
         cs.store(group="schema/strategy", name=name, node=cls.Settings)
     # Named experiments live in experiments/ and are chosen with +experiment=NAME.

@@ -26,6 +26,7 @@ from sim.config.checks import (
     check,
     composition_error,
     known_settings,
+    share_strategy_settings,
     strategy_class,
     strategy_settings_owners,
     unknown_setting,
@@ -82,8 +83,9 @@ def plan(config: DictConfig) -> list[list[str]] | None:
     for overrides in runs:
         for o in overrides:  # a + adds a key Hydra accepts and the model would ignore
             key = o.partition("=")[0]
-            if key.startswith("+") and not key.lstrip("+").startswith(("hydra", "experiment")) \
-                    and key.lstrip("+") not in known:
+            # (a strategy's settings are judged by its own Settings when each run is checked)
+            if key.startswith("+") and not key.lstrip("+").startswith(
+                    ("hydra", "experiment", "strategy.")) and key.lstrip("+") not in known:
                 raise SettingError(f"Run {' '.join(overrides)}: {unknown_setting(key.lstrip('+'))}")
     combinations = len({tuple(o for o in job if not o.startswith("seed=")) for job in runs})
     if combinations > 20:
@@ -123,23 +125,18 @@ def plan(config: DictConfig) -> list[list[str]] | None:
 
 
 def _share_strategy_settings(config: DictConfig) -> set[str]:
-    """Let a setting of some strategies reach every run of the sweep (``++``), so that
-    ``strategy=steady,burst strategy.burst_day=10`` runs: steady ignores burst_day. Returns the
-    settings so passed on; :func:`plan` checks that a strategy of the sweep has each."""
-    owned = strategy_settings_owners()
+    """Let every strategy setting reach every run of the sweep (``++``, as the command line
+    does), so that ``strategy=steady,burst strategy.burst_day=10`` runs: steady ignores
+    burst_day. Returns the settings that only some built-ins have; :func:`plan` checks that
+    a strategy of the sweep has each."""
     task = list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
-    shared, rewritten = set(), []
-    for o in task:
-        key, eq, value = o.partition("=")
-        bare = key.lstrip("+~")
-        if eq and bare in owned and not key.startswith("~"):
-            shared.add(bare)
-            o = f"++{bare}={value}"
-        rewritten.append(o)
-    if shared:
+    rewritten = share_strategy_settings(task)
+    if rewritten != task:
         with open_dict(config), read_write(config):
             config.hydra.overrides.task = rewritten
-    return shared
+    owned = strategy_settings_owners()
+    return {o.partition("=")[0].lstrip("+") for o in rewritten
+            if o.partition("=")[0].lstrip("+") in owned}
 
 
 def _check_folder(config: DictConfig, runs: list[list[str]]) -> None:

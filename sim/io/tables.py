@@ -10,6 +10,7 @@ TIMESERIES_COLUMNS = [
     "hour", "day", "followers", "follows", "unfollows", "mutes", "impressions", "engagements",
     "likes", "comments", "shares", "replies_given", "posts", "asks", "actions",
     "mean_annoyance", "mean_balance",
+    "flooding",  # of the hour's unfollows, those flooding caused (each split by hazard share)
 ]
 
 
@@ -22,16 +23,19 @@ def timeseries(model) -> pd.DataFrame:
 
 def daily(ts: pd.DataFrame, followers_start: int) -> pd.DataFrame:
     """One row per day: followers gained, lost (unfollows) and muting, in counts and in % of
-    the followers at the start of the day; the net change (gains minus unfollows)."""
+    the followers at the start of the day; the net change (gains minus unfollows); and the
+    share of the day's unfollows that flooding caused (the rest: baseline leaving)."""
     days = ts.groupby("day").agg(followers_end=("followers", "last"), follows=("follows", "sum"),
                                  unfollows=("unfollows", "sum"), mutes=("mutes", "sum"),
-                                 asks=("asks", "sum"), actions=("actions", "sum")).reset_index()
+                                 asks=("asks", "sum"), actions=("actions", "sum"),
+                                 flooding=("flooding", "sum")).reset_index()
     start = days.followers_end.shift(1, fill_value=followers_start)
     days.insert(1, "followers_start", start.astype(int))
     days["net_change"] = days.followers_end - days.followers_start
     for column in ("net_change", "follows", "unfollows", "mutes"):
         days[f"{column}_pct"] = 100.0 * days[column] / days.followers_start
-    return days
+    days["flooding_share"] = (days.flooding / days.unfollows.where(days.unfollows > 0)).fillna(0.0)
+    return days.drop(columns="flooding")
 
 
 def outcome(ts: pd.DataFrame, cfg, followers_start: int, strategy,

@@ -38,7 +38,9 @@ class Account(mesa.Agent):
         self.plan = plan
         self.fresh_values = post_visibility(self.fresh_values, plan.value_posts, model.rules)
         self.fresh_asks = post_visibility(self.fresh_asks, plan.asks, model.rules)
-        model.tally.replies_given += self.reply(plan.replies)
+        model.tally.replies_given += self.reply(plan.replies, plan.follow_backs)
+        if plan.unfollow_backs:
+            model.stop_following_back(plan.unfollow_backs)
 
     def _arrived_last_hour(self) -> int:
         last, n = self.model.hour - 1, 0
@@ -53,14 +55,19 @@ class Account(mesa.Agent):
         while self.waiting and self.waiting[0][0] < oldest:
             self.waiting.popleft()
 
-    def reply(self, n: int) -> int:
-        """Answer up to ``n`` waiting replies, oldest first; gone followers are skipped."""
+    def reply(self, n: int, follow_backs: int = 0) -> int:
+        """Answer up to ``n`` waiting replies, oldest first; gone followers are skipped. Of
+        those answered, follow back up to ``follow_backs`` who were not followed back: the tie
+        becomes reciprocal (and as sturdy as P3 says reciprocal ties are)."""
         given = 0
         while given < n and self.waiting:
             _, follower = self.waiting.popleft()
             if getattr(follower, "gone", False):
                 continue
             acknowledge(follower, 1, self.model.rules)
+            if follow_backs > 0 and not follower.mutual:
+                follower.mutual = 1
+                follow_backs -= 1
             given += 1
         return given
 

@@ -94,6 +94,12 @@ class AudienceModel(Audience):
     def mean_balance(self) -> float:
         return _mean(self.active, "balance")
 
+    def stop_following_back(self, n: int) -> None:
+        mutual = [f for f in self.agents_by_type.get(Follower, ()) if f.mutual]
+        rng = self._stream("unfollow_backs", self.hour)
+        for i in rng.permutation(len(mutual))[:n]:
+            mutual[i].mutual = 0
+
     def ties(self) -> pd.DataFrame:
         """Every tie of the run, current and ended: when it began, its kind, when it ended."""
         current = [f.tie() | {"left": np.nan} for f in self.agents_by_type.get(Follower, ())]

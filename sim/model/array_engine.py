@@ -4,17 +4,18 @@ millions.
 It runs the rules of :mod:`sim.model.rules` unchanged. With numba, they are compiled and applied
 to one follower at a time in a parallel loop. Without numba, they are applied to numpy
 arrays, a block of followers at a time. The account, its strategy, its replies and the
-newcomers are those of :class:`sim.model.Audience`, which both engines share.
+newcomers are those of :class:`sim.model.simulation.Audience`, which both engines share.
 
-What a follower costs (27 bytes, ``sim.model.state.BYTES``) follows from the declared follower
+What a follower costs (31 bytes, ``sim.model.state.BYTES``) follows from the declared follower
 (:data:`sim.model.state.FOLLOWER`), from which the columns, the scratch record, the code that
 loads and stores a follower and the hour's sums are all derived:
 
 - **traits**, 2 bytes each. Activity, posts read an hour, feed crowding and tolerance are
   stored as 16-bit codes on a log scale (relative error below 0.03 %); interest is stored on
   a linear scale. A follower's fair share of the feed is recomputed from these when needed.
-- **state**: annoyance, balance and memory of recent posts as 32-bit floats, the hour the tie
-  began, and one byte of flags (follow-back, muted, acknowledged, gone, replied this hour).
+- **state**: annoyance, balance and memory of recent posts as 32-bit floats, the hours the tie
+  began and ended (the record of each tie, :meth:`VectorAudience.ties`), and one byte of flags
+  (follow-back, muted, acknowledged, gone, replied this hour).
 
 Random numbers come from :mod:`sim.model.streams`, keyed by seed, hour, follower and draw. The
 sums for each hour are taken over fixed blocks of followers and then added in block order,
@@ -36,6 +37,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 
 from sim.model import rules as rules_module
 from sim.model import state as state_module
@@ -174,6 +176,7 @@ def live_hour(
                 mutes += ev.mutes
                 if ev.unfollows > 0:
                     flag |= GONE
+                    left[i] = hour
                     unfollows += 1.0
                     flooding += ev.flooding_part
             $store_every_hour
@@ -317,6 +320,7 @@ def live_hour_numpy(*args):
             for v in EVERY_HOUR:
                 getattr(f, v.name)[on] = getattr(g, v.name)
             marks = np.where(ev.comments > 0, REPLIED, 0) | np.where(ev.unfollows > 0, GONE, 0)
+            columns["left"][at[ev.unfollows > 0]] = hour
             for v in STATE_FLAGS:  # as the rules left them
                 marks |= np.where(getattr(g, v.name) > 0, BIT[v.name], 0)
             flag_live[on] = (flag_on & KEEP) | marks
@@ -369,7 +373,7 @@ class FollowerRef:
 
     def __setattr__(self, name: str, value: float) -> None:
         v = VARIABLES.get(name)
-        if v is None or v.kind != "state":
+        if v is None or (v.kind != "state" and v.storage != "flag"):  # the account sets mutual
             raise AttributeError(f"{name} is not a follower's state")
         m, i = self.model, self.i
         if v.storage == "flag":
@@ -379,7 +383,7 @@ class FollowerRef:
 
 
 class VectorAudience(Audience):
-    """The array engine: the shared account and hour of :class:`sim.model.Audience`, with the
+    """The array engine: the shared account and hour of :class:`sim.model.simulation.Audience`, with the
     followers as columns."""
 
     engine = "vector"
@@ -388,7 +392,7 @@ class VectorAudience(Audience):
         size = audience.size
         self.n = 0  # followers ever added (gone ones keep their place)
         self.gone = 0
-        self._allocate(capacity_for(size, self.cfg.days, self.growth))
+        self._allocate(capacity_for(size, self.cfg.days, self.cfg.audience.fame_per_day))
         self.key = streams.run_key(self.cfg.seed, FOLLOWERS_PURPOSE)
         self.compiled = numba is not None
         if self.compiled:  # threads=0: all of numba's; more than it has: as many as it has
@@ -452,6 +456,7 @@ class VectorAudience(Audience):
                 code = {"log16": log_code, "share16": share_code}.get(v.storage)
                 self.columns[v.name][at] = code(x) if code else x
         self.since[at] = since
+        self.left[at] = np.nan  # still following
         self.flags[at] = flags
         self.n += m
 
@@ -489,6 +494,22 @@ class VectorAudience(Audience):
         who = self._stream("replies", self.hour).permutation(who)
         self.account.waiting.extend((self.hour, FollowerRef(self, int(i))) for i in who)
 
-    def ties(self):
-        raise NotImplementedError("engine=vector keeps no record of each tie; run the pattern "
-                                  "checks with engine=agents")
+    def stop_following_back(self, n: int) -> None:
+        flags = self.flags[:self.n]
+        mutual = np.flatnonzero(((flags & BIT["mutual"]) > 0) & ((flags & GONE) == 0))
+        chosen = self._stream("unfollow_backs", self.hour).permutation(mutual)[:n]
+        self.flags[chosen] &= np.uint8(~BIT["mutual"] & 0xFF)
+
+    def ties(self) -> pd.DataFrame:
+        """Every tie of the run, current and ended, with the agent engine's columns and dtypes
+        (:meth:`sim.model.agent_engine.Follower.tie`), so that the pattern checks on ties run
+        on audiences large enough for rare events."""
+        n, flags = self.n, self.flags[:self.n]
+
+        def flag(name: str) -> np.ndarray:
+            return ((flags & BIT[name]) > 0).astype(np.int64)
+        return pd.DataFrame({
+            "since": self.since[:n].astype(np.float64), "mutual": flag("mutual"),
+            "active": self.activity[:n] > 0, "acknowledged": flag("acknowledged"),
+            "muted": flag("muted"), "crowd": LOG_VALUES[self.crowd[:n]],
+            "left": self.left[:n].astype(np.float64)})

@@ -68,7 +68,7 @@ class Audience(mesa.Model):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.hours = cfg.days * 24
-        self.rules = Rules.from_config(cfg.behaviour)
+        self.rules = Rules.from_settings(cfg)
         self.rhythm = rhythm(cfg.audience)
         self.growth = cfg.behaviour.growth
         self.comment_window = cfg.behaviour.growth.comment_window_hours
@@ -107,6 +107,11 @@ class Audience(mesa.Model):
     def add_followers(self, traits: dict, state: dict, since: np.ndarray) -> None:
         raise NotImplementedError
 
+    def stop_following_back(self, n: int) -> None:
+        """The account unfollows ``n`` of the followers it follows back, chosen at random: their
+        ties become one-way."""
+        raise NotImplementedError
+
     follower_count: int
     mean_annoyance: float  # over followers who log in and still follow
     mean_balance: float
@@ -132,7 +137,8 @@ class Audience(mesa.Model):
         numbers make comparisons sharper).
         """
         rng = self._stream("newcomers", self.hour)
-        n = newcomers(self.tally.shares, self.follower_count, self.growth, rng)
+        n = newcomers(self.tally.shares, self.tally.replies_given, self.follower_count,
+                      self.cfg.audience.fame_per_day, self.growth, rng)
         if n:
             traits = draw_traits(self.cfg.audience, self.rules, rng, n, active_share=1.0)
             self.add_followers(traits, zero_state(n), since=np.full(n, float(self.hour)))

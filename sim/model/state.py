@@ -28,10 +28,11 @@ FOLLOWER: tuple[Variable, ...] = (
     Variable("activity", "trait", "log16", "", doc="chance of being online in an average hour"),
     Variable("reads", "trait", "log16", "", doc="posts read per online hour (attention budget)"),
     Variable("crowd", "trait", "log16", "", doc="fresh posts of the other followees in the feed"),
-    Variable("tolerance", "trait", "log16", "", doc="posts tolerated, in fair shares"),
+    Variable("tolerance", "trait", "log16", "",
+             doc="posts tolerated in a session, in what an average followee shows"),
     Variable("interest", "trait", "share16", "", doc="interest in the account's posts, 0..1"),
     Variable("mutual", "trait", "flag", "", doc="the account follows back"),
-    Variable("annoyance", "state", "float32", "settled", summed=True,
+    Variable("annoyance", "state", "float32", "zero", summed=True,
              doc="grievance at being flooded"),
     Variable("balance", "state", "float32", "settled", summed=True,
              doc="reciprocity: value and replies received less asks seen"),
@@ -42,17 +43,16 @@ FOLLOWER: tuple[Variable, ...] = (
 # Derived, not stored: ``fair`` (an average followee's share, from activity, reads and crowd)
 # and ``age`` (hours since ``since``, the hour the tie began, stored as float32).
 
-TRAITS = tuple(v.name for v in FOLLOWER if v.kind == "trait")
-STATE = tuple(v.name for v in FOLLOWER if v.kind == "state")
 SUMMED = tuple(v.name for v in FOLLOWER if v.summed)
 FLAGS = tuple(v.name for v in FOLLOWER if v.storage == "flag")
 ENGINE_FLAGS = ("gone", "replied")  # the array engine's own marks: left; replied this hour
 
 # The array engine's columns: one per variable that is not a flag, in declaration order, then
-# the engine's own (the hour the tie began, and one byte holding every flag).
+# the engine's own (the hour the tie began, the hour it ended (NaN while it lasts: the record
+# of each tie that ``ties()`` reads), and one byte holding every flag).
 STORAGE = {"log16": np.uint16, "share16": np.uint16, "float32": np.float32}
 COLUMNS = {**{v.name: STORAGE[v.storage] for v in FOLLOWER if v.storage != "flag"},
-           "since": np.float32, "flags": np.uint8}
+           "since": np.float32, "left": np.float32, "flags": np.uint8}
 
 if len(FLAGS) + len(ENGINE_FLAGS) > 8:
     raise ValueError("the array engine packs flags into one byte: at most 8")
@@ -75,9 +75,10 @@ def chosen_engine(engine: str, size: int) -> str:
     return "vector" if size >= AUTO_VECTOR_FROM else "agents"
 
 
-def capacity_for(size: int, days: int, growth) -> int:
-    """Room for the audience and the newcomers a run can bring (more is added if needed)."""
-    expected = size * growth.discovery_per_day * days
+def capacity_for(size: int, days: int, fame_per_day: float) -> int:
+    """Room for the audience and the newcomers a run can bring (more is added if needed):
+    fame's arrivals and, for what the account earns, up to 0.5 % a day."""
+    expected = size * (fame_per_day + 0.005) * days
     return int(size + 1.5 * expected + 4096)
 
 

@@ -32,6 +32,8 @@ class Plan:
     value_posts: int = 0
     asks: int = 0
     replies: int = 0
+    follow_backs: int = 0  # of the followers answered this hour, follow back this many
+    unfollow_backs: int = 0  # stop following back this many followers (chosen at random)
 
 
 @dataclass(frozen=True)
@@ -264,19 +266,23 @@ class Burst(Scheduled):
         self.ask_schedule = spread(self.asks, window)
 
 
+PLAN_COUNTS = ("value_posts", "asks", "replies", "follow_backs", "unfollow_backs")
+
+
 def checked_plan(plan: object, strategy: Strategy) -> Plan:
     """A strategy's plan as plain whole numbers (replies at most ``reply_capacity``), or a
     :class:`StrategyError` naming the strategy when malformed. The model counts what this
     returns, never the strategy's own objects."""
     if not isinstance(plan, Plan):
         raise StrategyError(f"strategy {strategy.name}.plan() returned {plan!r}; it must return "
-                            f"a sim.Plan(value_posts=..., asks=..., replies=...)")
+                            f"a sim.Plan(value_posts=..., asks=..., replies=..., follow_backs=..., unfollow_backs=...)")
     counts = []
-    for name in ("value_posts", "asks", "replies"):
+    for name in PLAN_COUNTS:
         value = getattr(plan, name)
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise StrategyError(f"strategy {strategy.name} planned {name}={value!r}; "
                                 f"it must be a whole number >= 0")
         counts.append(int(value))
-    value_posts, asks, replies = counts
-    return Plan(value_posts, asks, min(replies, int(strategy.reply_capacity)))
+    value_posts, asks, replies, follow_backs, unfollow_backs = counts
+    return Plan(value_posts, asks, min(replies, int(strategy.reply_capacity)), follow_backs,
+                unfollow_backs)

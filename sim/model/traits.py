@@ -8,11 +8,9 @@ The result is a structure of arrays; the agent engine makes one Mesa agent per r
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from sim.model.rules import Rules, annoyance_growth
+from sim.model.rules import Rules
 from sim.model.state import FOLLOWER, zero_state
 
 
@@ -62,18 +60,18 @@ def settled_state(traits: dict[str, np.ndarray], audience, rules: Rules,
     the tie's ``age``; variables declared to start at zero (:mod:`sim.model.state`) do.
 
     Each settled quantity is the fixed point of its hourly rule under the average exposure:
-    memory and balance at their steady level, annoyance at the level where its growth and
-    fading balance, tie ages exponential (ties ending at a steady rate, whatever their age).
+    memory and balance at their steady level, tie ages exponential (ties ending at a steady
+    rate, whatever their age). Annoyance starts at zero: it is a reaction to sessions with
+    more of the account than a follower tolerates (at least tolerance times one post, and
+    tolerance > 1), which a history of about one post a day does not give, and it fades
+    within a day.
     """
     n = len(traits["activity"])
     seen = seen_per_hour(traits["activity"], traits["reads"], traits["crowd"],
                          audience.history.posts_per_day, rules)
     recent = seen / (1.0 - rules.memory_keep)
     balance = rules.value_credit * seen / (1.0 - rules.balance_keep)
-    follower = SimpleNamespace(**traits)
-    # Growth per online hour is a day's growth / (24 * activity); online with chance activity.
-    growth_per_hour = annoyance_growth(follower, recent, rules) / 24.0
-    annoyance = growth_per_hour / (1.0 - rules.annoyance_keep)
+    annoyance = np.zeros(n)
     age = rng.exponential(audience.history.tie_age_days * 24.0, n)
     settled = {"annoyance": annoyance, "balance": balance, "recent": recent}
     zero = zero_state(n)
