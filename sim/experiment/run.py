@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 
@@ -42,7 +43,8 @@ def simulate(cfg: DictConfig, strategy: Strategy | None = None, progress: bool =
             if model.hour % 24 == 23:
                 bar.update(1)
     ts = timeseries(model)
-    flooding = float(sum(model.datacollector.model_vars["flooding"]))
+    # math.fsum is exact: the same total on every Python (3.12 changed what sum() does)
+    flooding = math.fsum(model.datacollector.model_vars["flooding"])
     out = outcome(ts, cfg, model.followers_start, strategy, label or strategy.name.lower(),
                   flooding, engine=model.engine)
     return Result(model, ts, out)
