@@ -23,7 +23,7 @@ from omegaconf.errors import ValidationError
 from sim.config.memory import check_fits
 from sim.config.schema import Config, strategy_names
 from sim.errors import SettingError
-from sim.model.strategies import BUILT_IN, Strategy
+from sim.model.strategies import BUILT_IN, Strategy, built_in_name
 
 ALLOWED_STRATEGIES = (f"a built-in (strategy={', '.join(strategy_names())}) or an importable "
                       f"subclass of sim.Strategy, e.g. strategy._target_=mymodule.MyStrategy "
@@ -197,9 +197,9 @@ def check(cfg: DictConfig, other_strategies: str = "refuse") -> None:
         if key in owners and other_strategies == "ignore":
             continue
         if key in owners:
-            raise unknown_setting(key, strategy=strategy_label_of(cfg, cls))
+            raise unknown_setting(key, strategy=strategy_label_of(cls))
         raise _fail(key, cfg.strategy[key.partition(".")[2]],
-                    f"the settings strategy={strategy_label_of(cfg, cls)} takes: "
+                    f"the settings strategy={strategy_label_of(cls)} takes: "
                     f"{', '.join(cls.settings_names())}",
                     why=_did_you_mean(key.partition(".")[2], cls.settings_names()) +
                     "A strategy of your own declares its settings in a Settings dataclass "
@@ -213,12 +213,9 @@ def check(cfg: DictConfig, other_strategies: str = "refuse") -> None:
     check_fits(cfg)
 
 
-def strategy_label_of(cfg: DictConfig, cls: type[Strategy]) -> str:
+def strategy_label_of(cls: type[Strategy]) -> str:
     """The name a user chose the strategy by: the built-in's name, else its class name."""
-    for name, built_in in BUILT_IN.items():
-        if built_in is cls:
-            return name
-    return cls.__name__
+    return built_in_name(cls) or cls.__name__
 
 
 def _did_you_mean(name: str, names: list[str]) -> str:
@@ -235,7 +232,7 @@ def _check_types(cfg: DictConfig, cls: type[Strategy]) -> None:
         if f.name not in node or OmegaConf.is_missing(node, f.name):
             raise SettingError(
                 f"Setting 'strategy.{f.name}' has no value, and strategy="
-                f"{strategy_label_of(cfg, cls)} needs it ({f.metadata.get('doc', '')}). Give it "
+                f"{strategy_label_of(cls)} needs it ({f.metadata.get('doc', '')}). Give it "
                 f"on the command line (strategy.{f.name}=...) or in the strategy's YAML file.")
     try:
         OmegaConf.merge(OmegaConf.structured(cls.Settings),

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.checks import strategy_class, strategy_values
 from sim.config.schema import CONF_DIR, register, strategy_names
 from sim.errors import SettingError
-from sim.model.strategies import BUILT_IN, Strategy
+from sim.model.strategies import BUILT_IN, Strategy, built_in_name
 
 
 def sweep_name(task_overrides) -> str:
@@ -35,11 +35,11 @@ def strategy_label(target: str, choice: str | None = None) -> str:
     """How outputs name the strategy that runs: a built-in by the name it was chosen by
     (obama_2011 runs Burst), a user's class by its class name."""
     target = str(target)
-    for name, cls in BUILT_IN.items():
-        if f"{cls.__module__}.{cls.__name__}" == target:
-            chosen_cls = BUILT_IN.get(str(choice)) if choice else None
-            return str(choice) if choice and (chosen_cls is None or chosen_cls is cls) else name
-    return target.rpartition(".")[2] or "strategy"
+    cls = next((c for c in BUILT_IN.values() if f"{c.__module__}.{c.__name__}" == target), None)
+    if cls is None:
+        return target.rpartition(".")[2] or "strategy"
+    chosen_cls = BUILT_IN.get(str(choice)) if choice else None
+    return str(choice) if choice and (chosen_cls is None or chosen_cls is cls) else built_in_name(cls)
 
 
 def run_dir(parent: str, stamp: str, label: str) -> str:

@@ -89,6 +89,11 @@ class StrategySettings:
 BUILT_IN: dict[str, type[Strategy]] = {}  # name: class; conf/strategy/NAME.yaml configures it
 
 
+def built_in_name(cls: type) -> str | None:
+    """The name a built-in strategy is registered under (None for a user's class)."""
+    return next((name for name, known in BUILT_IN.items() if known is cls), None)
+
+
 def built_in(cls: type[Strategy]) -> type[Strategy]:
     """Register a built-in strategy under its class name in lower case. Adding a built-in is
     this class and a YAML file in conf/strategy/ that names it."""
