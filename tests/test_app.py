@@ -31,7 +31,7 @@ def rules() -> Rules:
 def follower(**state) -> SimpleNamespace:
     """A follower in a calm, neutral state unless told otherwise."""
     return SimpleNamespace(**({"muted": 0, "annoyance": 0.0, "balance": 0.0, "interest": 0.3,
-                               "activity": 0.1, "age": 1e5, "mutual": 0, "acknowledged": 0}
+                               "activity": 0.1, "fickleness": 1.0, "age": 1e5, "mutual": 0, "acknowledged": 0}
                               | state))
 
 

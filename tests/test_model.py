@@ -394,3 +394,20 @@ def test_a_malformed_plan_is_a_clear_error():
         simulate(settings("audience.size=50", "days=1"),
                  strategy=BrokenFollowBacks(posts_per_day=0, asks=0, reply_share=0,
                                             reply_capacity=0))
+
+
+def test_fickle_followers_leave_more_and_spread_makes_unfollowing_rarer_among_people():
+    """P2 with P11a: fickleness (mean 1) sorts who unfollows; with spread, the most fickle
+    fifth leave far more often than the least fickle fifth. Without it everyone is alike."""
+    r = simulate(settings("strategy=broadcast", "audience.size=4000", "days=30",
+                          "behaviour.leaving.churn=0.02", "engine=vector"))
+    ties = r.model.ties()
+    ties = ties[ties.active & (ties.since < 0)]
+    assert ties.fickleness.mean() == pytest.approx(1.0, rel=0.3)
+    fifth = pd.qcut(ties.fickleness, 5, labels=False)
+    left = ties.left.notna().groupby(fifth).mean()
+    assert left.iloc[-1] > 5 * left.iloc[0]
+    flat = simulate(settings("strategy=broadcast", "audience.size=4000", "days=30",
+                             "behaviour.leaving.churn=0.02", "engine=vector",
+                             "audience.fickleness_spread=0"))
+    assert np.allclose(flat.model.ties().fickleness, 1.0, rtol=1e-3)

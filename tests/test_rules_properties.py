@@ -81,6 +81,7 @@ FIELDS = {
     "fair": floats(0, 50),
     "interest": floats(1e-6, 1 - 1e-6),
     "tolerance": floats(1, 20),
+    "fickleness": floats(1e-3, 100),
     "mutual": st.integers(0, 1),
     "annoyance": floats(0, 1e3),
     "balance": floats(-1e3, 1e3),

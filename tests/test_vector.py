@@ -98,14 +98,14 @@ def test_replies_reach_the_followers_who_replied():
     assert model.ties().acknowledged.sum() == acknowledged.sum()
 
 
-def test_a_follower_costs_at_most_32_bytes():
+def test_a_follower_costs_at_most_36_bytes():
     """What the memory check plans for is what the model allocates: every array it holds
     with a place per follower, whatever its name."""
     model, _ = run_vector("audience.size=20000", "days=1")
     arrays = {id(a): a for a in vars(model).values()
               if isinstance(a, np.ndarray) and len(a) == model.capacity}
     per_follower = sum(a.itemsize for a in arrays.values())
-    assert per_follower == state.BYTES["vector"] <= 32
+    assert per_follower == state.BYTES["vector"] <= 36  # 1e8 followers in 24 GiB, with room
 
 
 def test_every_declared_variable_has_a_column_or_a_flag_and_a_place_in_scratch():

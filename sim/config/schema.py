@@ -62,6 +62,8 @@ class AudienceConf:
     interest_spread: float = setting(0, lo_open=True, doc="beta concentration of interest (higher: less spread)")
     tolerance: float = setting(1, lo_open=True, doc="median posts tolerated in a session, in what an average followee shows (> 1)")
     tolerance_spread: float = setting(0, 3, doc="log-normal sigma of tolerance minus one")
+    fickleness_spread: float = setting(0, 3, doc="log-normal sigma of how readily people "
+                                                 "unfollow (mean 1)")
     attention: AttentionConf = field(default_factory=AttentionConf)
     history: HistoryConf = field(default_factory=HistoryConf)
 

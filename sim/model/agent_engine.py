@@ -58,7 +58,7 @@ class Follower(mesa.Agent):
         """The tie as a record, for the model's list of ties (who left, when, why)."""
         return {"since": self.since, "mutual": self.mutual, "active": self.activity > 0,
                 "acknowledged": self.acknowledged, "muted": self.muted,
-                "crowd": self.crowd, "left": self.model.hour}
+                "crowd": self.crowd, "fickleness": self.fickleness, "left": self.model.hour}
 
     def remove(self) -> None:
         self.model.active.discard(self)

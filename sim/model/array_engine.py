@@ -6,11 +6,11 @@ to one follower at a time in a parallel loop. Without numba, they are applied to
 arrays, a block of followers at a time. The account, its strategy, its replies and the
 newcomers are those of :class:`sim.model.simulation.Audience`, which both engines share.
 
-What a follower costs (31 bytes, ``sim.model.state.BYTES``) follows from the declared follower
+What a follower costs (33 bytes, ``sim.model.state.BYTES``) follows from the declared follower
 (:data:`sim.model.state.FOLLOWER`), from which the columns, the scratch record, the code that
 loads and stores a follower and the hour's sums are all derived:
 
-- **traits**, 2 bytes each. Activity, posts read an hour, feed crowding and tolerance are
+- **traits**, 2 bytes each. Activity, posts read an hour, feed crowding, tolerance and fickleness are
   stored as 16-bit codes on a log scale (relative error below 0.03 %); interest is stored on
   a linear scale. A follower's fair share of the feed is recomputed from these when needed.
 - **state**: annoyance, balance and memory of recent posts as 32-bit floats, the hours the tie
@@ -512,4 +512,5 @@ class VectorAudience(Audience):
             "since": self.since[:n].astype(np.float64), "mutual": flag("mutual"),
             "active": self.activity[:n] > 0, "acknowledged": flag("acknowledged"),
             "muted": flag("muted"), "crowd": LOG_VALUES[self.crowd[:n]],
+            "fickleness": LOG_VALUES[self.fickleness[:n]],
             "left": self.left[:n].astype(np.float64)})

@@ -245,14 +245,15 @@ def unfollow_hazard(f: Any, trust: Any, r: Rules) -> tuple:
     Baseline leaving is a daily rate spread over the follower's online hours (spending more
     time online is no reason to leave); interest lowers it, debt raises it and credit lowers
     it. Flooding acts per session through annoyance, which a muted follower no longer feels
-    as a reason to leave. The tie's youth, follow-back and acknowledgement scale both.
+    as a reason to leave. The follower's fickleness, the tie's youth (a new follower is on
+    trial for ``youth_hours``), follow-back and acknowledgement scale both.
     """
-    youth = 1.0 + r.youth_extra * r.youth_hours / (r.youth_hours + f.age)
+    youth = 1.0 + r.youth_extra * (f.age < r.youth_hours)
     bond = (r.mutual_factor ** f.mutual) * (r.acknowledged_factor ** at_most(f.acknowledged, 1.0))
     baseline = r.churn * (1.0 - f.interest) * r.debt_factor ** (-trust) / hours_online_per_day(f)
     flooding = r.flooding * f.annoyance * (1 - f.muted)
     pressure = baseline + flooding
-    return youth * bond * pressure, flooding / (pressure + 1e-300)
+    return f.fickleness * youth * bond * pressure, flooding / (pressure + 1e-300)
 
 
 def spend_online_hour(f: Any, fresh_values: float, fresh_asks: float, u: Any,

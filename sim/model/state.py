@@ -31,6 +31,8 @@ FOLLOWER: tuple[Variable, ...] = (
     Variable("tolerance", "trait", "log16", "",
              doc="posts tolerated in a session, in what an average followee shows"),
     Variable("interest", "trait", "share16", "", doc="interest in the account's posts, 0..1"),
+    Variable("fickleness", "trait", "log16", "",
+             doc="how readily this person unfollows anyone, relative to the average (mean 1)"),
     Variable("mutual", "trait", "flag", "", doc="the account follows back"),
     Variable("annoyance", "state", "float32", "zero", summed=True,
              doc="grievance at being flooded"),

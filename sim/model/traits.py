@@ -50,8 +50,12 @@ def draw_traits(audience, rules: Rules, rng: np.random.Generator, n: int,
     # Nobody minds an account that posts no more than an average followee: tolerance >= 1.
     tolerance = 1.0 + lognormal(rng, audience.tolerance - 1.0, audience.tolerance_spread, n)
     mutual = (rng.random(n) < audience.mutual_share).astype(np.int8)
+    # People differ in how readily they unfollow anyone (P2 with P11a): mean 1, log-normal.
+    s = audience.fickleness_spread
+    fickleness = np.exp(s * rng.standard_normal(n) - s * s / 2.0)
     return {"activity": activity, "reads": reads, "crowd": crowd, "fair": fair,
-            "interest": interest, "tolerance": tolerance, "mutual": mutual}
+            "interest": interest, "tolerance": tolerance, "mutual": mutual,
+            "fickleness": fickleness}
 
 
 def settled_state(traits: dict[str, np.ndarray], audience, rules: Rules,
