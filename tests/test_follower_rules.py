@@ -345,7 +345,6 @@ def test_debt_scales_only_the_baseline_and_annoyance_is_added():
                 for b in (-20.0, 0.0, 20.0)]
     assert flooding[0] > 0
     assert flooding == pytest.approx([flooding[0]] * 3, rel=1e-9)
-    f = follower(**young)
     youth = 1 + RULES.youth_extra
     bond = RULES.mutual_factor * RULES.acknowledged_factor
     assert flooding[0] == pytest.approx(youth * bond * RULES.flooding * 5.0, rel=1e-9)

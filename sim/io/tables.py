@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.model.state import SUMMED
 from sim.version import versions
 
 TIMESERIES_COLUMNS = [
     "hour", "day", "followers", "follows", "unfollows", "mutes", "impressions", "engagements",
     "likes", "comments", "shares", "replies_given", "posts", "asks", "actions",
-    "mean_annoyance", "mean_balance",
+    *(f"mean_{name}" for name in SUMMED),  # as the follower's declaration marks them
     "flooding",  # of the hour's unfollows, those flooding caused (each split by hazard share)
 ]
 

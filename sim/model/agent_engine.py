@@ -86,13 +86,8 @@ class AudienceModel(Audience):
     def follower_count(self) -> int:
         return len(self.agents_by_type.get(Follower, ()))
 
-    @property
-    def mean_annoyance(self) -> float:
-        return _mean(self.active, "annoyance")
-
-    @property
-    def mean_balance(self) -> float:
-        return _mean(self.active, "balance")
+    def mean_of(self, name: str) -> float:
+        return _mean(self.active, name)
 
     def stop_following_back(self, n: int) -> None:
         mutual = [f for f in self.agents_by_type.get(Follower, ()) if f.mutual]

@@ -425,15 +425,7 @@ class VectorAudience(Audience):
         vars(self).update(self.columns)
         self.capacity = capacity
 
-    @property
-    def mean_annoyance(self) -> float:
-        return self._mean("annoyance")
-
-    @property
-    def mean_balance(self) -> float:
-        return self._mean("balance")
-
-    def _mean(self, name: str) -> float:
+    def mean_of(self, name: str) -> float:
         """Over followers who log in and still follow, newcomers of the hour included (their
         state is zero, so they add to the count only)."""
         followers = self._state_sums["active"] + self._joined

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.model.account import Account
 from sim.model.rules import HourEvents, Rules, newcomers
-from sim.model.state import zero_state
+from sim.model.state import SUMMED, zero_state
 from sim.model.strategies import Strategy
 from sim.model.traits import draw_traits, rhythm
 
@@ -90,8 +90,8 @@ class Audience(mesa.Model):
             "engagements": lambda m: m.tally.engagements,
             "posts": lambda m: m.account.plan.value_posts + m.account.plan.asks,
             "asks": lambda m: m.account.plan.asks,
-            "mean_annoyance": "mean_annoyance",
-            "mean_balance": "mean_balance",
+            # the hourly mean of each variable the follower's declaration marks as summed
+            **{f"mean_{name}": _mean_reporter(name) for name in SUMMED},
         })
         strategy.start(self.hours)
 
@@ -113,8 +113,11 @@ class Audience(mesa.Model):
         raise NotImplementedError
 
     follower_count: int
-    mean_annoyance: float  # over followers who log in and still follow
-    mean_balance: float
+
+    def mean_of(self, name: str) -> float:
+        """The mean of a summed state variable (``sim.model.state.SUMMED``) over followers
+        who log in and still follow."""
+        raise NotImplementedError
 
     def step(self) -> None:
         """One hour: the account posts and replies, followers live their hour, newcomers join."""
@@ -151,5 +154,9 @@ class Audience(mesa.Model):
 
 def _tally_reporter(name: str):
     return lambda m: getattr(m.tally, name)
+
+
+def _mean_reporter(name: str):
+    return lambda m: m.mean_of(name)
 
 
