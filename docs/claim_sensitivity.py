@@ -23,6 +23,7 @@ from sim.experiment.run import simulate
 from sim.io.files import write_csv
 
 STEADY, BURST = ("strategy=steady",), ("strategy=burst",)
+ANSWERS = ("strategy.reply_share=0.5", "strategy.reply_capacity=20")  # as steady answers
 # name: (settings for both, for the steady side, for the burst side)
 VARIANTS = {
     "defaults": ((), STEADY, BURST),
@@ -50,6 +51,12 @@ VARIANTS = {
     "burst keeps the daily cadence (quiet_share 1)": ((), STEADY,
                                                       BURST + ("strategy.quiet_share=1",)),
     "burst spread over 3 days (burst_hours 72)": ((), STEADY, BURST + ("strategy.burst_hours=72",)),
+    # Where the claim may stop holding: take away what separates the two.
+    "burst answers as steady does": ((), STEADY, BURST + ANSWERS),
+    "no annoyance, burst answers as steady does": (("behaviour.annoyance.gain=0",), STEADY,
+                                                   BURST + ANSWERS),
+    "2 asks, burst keeps the daily cadence and answers": (
+        ("budget.asks=2",), STEADY, BURST + ("strategy.quiet_share=1",) + ANSWERS),
 }
 
 
@@ -82,9 +89,12 @@ def main() -> None:
     p.add_argument("--size", type=int, default=2000)
     p.add_argument("--engine", choices=("agents", "vector", "auto"), default="auto")
     p.add_argument("--out", default=None, help="also write the table as CSV to this file")
+    p.add_argument("--only", nargs="*", default=None, help="variants whose names contain these")
     args = p.parse_args()
     rows = []
     for name, (both, steady, burst) in VARIANTS.items():
+        if args.only and not any(word in name for word in args.only):
+            continue
         d_followers, d_actions = [], []
         for seed in range(args.seeds):
             s = outcome(seed, args.size, args.engine, *both, *steady)

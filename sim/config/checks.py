@@ -92,6 +92,15 @@ def _names(schema: type, prefix: str) -> list[str]:
     return names
 
 
+def check_value(key: str, value: Any) -> None:
+    """A :class:`SettingError` if the setting ``key`` (its full name) may not take ``value``,
+    judged as :func:`check` judges a run's settings."""
+    node: Any = value
+    for part in reversed(key.split(".")):
+        node = {part: node}
+    _walk(node, Config, "")
+
+
 def _extra_keys(node: Any, schema: type, prefix: str) -> list[str]:
     """Keys of ``node`` that ``schema`` does not declare (added with +key=value)."""
     declared = {f.name: _child(f) for f in dataclasses.fields(schema)}
