@@ -282,10 +282,10 @@ def diminishing_returns(size: int, seeds, days: int = 20,
 
 
 # P7: the accounts a follower follows post at different rates, and the heavy tail of
-# frequent posters is where flooding happens. Posting rates across accounts are heavy-tailed: in a log-normal, sigma 2 puts about 80 % of
-# all posts in the most active tenth of accounts (Pew Research 2019: 10 % of US adult users
-# wrote 80 % of tweets). An input assumption of P7's measurement, not a calibration target;
-# the range 1-2 and what it does to ``flooding`` are in ODD 8.
+# frequent posters is where flooding happens. Their rates are heavy-tailed: in a log-normal,
+# sigma 2 puts about 80 % of all posts in the most active tenth of accounts (Pew Research
+# 2019: 10 % of US adult users wrote 80 % of tweets). An input of P7's measurement, not a
+# calibration target; its range (1.5-2) and what it does to ``flooding`` are in ODD 8.
 RATE_SIGMA = 2.0
 RATE_ACCOUNTS = 8  # accounts per seed, one at each of 8 evenly spaced quantiles
 
