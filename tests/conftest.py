@@ -114,6 +114,7 @@ MAINS = {  # python -m NAME: the module whose main() it runs
     "sim": "sim.apps.cli",
     "sim.collect": "sim.experiment.collect",
     "sim.compare": "sim.experiment.compare",
+    "sim.calibrate": "sim.experiment.calibrate",
     "sim.tournament": "sim.apps.tournament",
     "sim.app": "sim.apps.page",
 }

@@ -60,3 +60,10 @@ def test_a_parameter_listed_twice_or_a_missing_or_empty_file_is_refused(tmp_path
     empty.write_text("parameters: []\n")
     with pytest.raises(SettingError, match="lists no parameters"):
         load(str(empty))
+
+
+def test_the_odd_shows_every_range_as_the_file_gives_it():
+    from pathlib import Path
+    odd = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text()
+    for r in load():
+        assert f"| `{r.key}` | {r.low:g} - {r.high:g} | {r.scale} |" in odd, r.key

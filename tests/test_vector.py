@@ -232,7 +232,7 @@ def assert_agree(strategy: str, seeds, size: int, days: int) -> None:
 
 @pytest.mark.parametrize("strategy", ["steady", "burst"])
 def test_the_engines_agree_in_distribution(strategy):
-    assert_agree(strategy, range(20), size=1500, days=6)
+    assert_agree(strategy, range(15), size=1500, days=6)
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.checks import check, composition_error, share_strategy_settings, strategy_class
 from sim.config.compose import make_strategy, register_all, strategy_label
+from sim.config.ensembles import check_ensemble
 from sim.config.schema import CONF_DIR
 from sim.errors import CollectError, UserError, users_frame
 from sim.experiment import collect, sweep
@@ -37,7 +38,7 @@ class CheckSettings(Callback):
     """Refuse bad settings before Hydra makes the run or sweep folder, so none is left behind."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        _refuse_bad(lambda: (check(config), make_strategy(config)))
+        _refuse_bad(lambda: (check(config), make_strategy(config), check_ensemble(config)))
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         _refuse_bad(lambda: sweep.plan(config))
@@ -200,13 +201,44 @@ def run(cfg: DictConfig, out_dir: Path, other_strategies: str = "refuse") -> Non
     title = (f"{row.strategy} on {row.audience} audience of {row.followers_start:,}, "
              f"seed {row.seed}")
     save_figure(result.timeseries, title, out_dir / "figure.png")
+    across = None
+    if cfg.get("ensemble") is not None:  # before outcome.csv: a resumed sweep skips no member
+        across = run_ensemble(cfg, out_dir, label, other_strategies)
     write_csv(out, out_dir / "outcome.csv")  # last: its presence marks a finished run
-    log.info(summary(row, out_dir))
+    log.info(summary(row, out_dir, ensemble=across is not None))
+    if across is not None:
+        log.info(across)
     if warning := overspent(row, cfg.strategy, cfg.days):
         log.warning(warning)
 
 
-def summary(row, out_dir: Path) -> str:
+def run_ensemble(cfg: DictConfig, out_dir: Path, label: str, other_strategies: str) -> str:
+    """Every member of the run's ensemble, with the run's settings and seed; a setting given
+    on the command line keeps its value in every member. Writes ``ensemble.csv`` (a row per
+    member), ``ensemble_daily.csv`` and ``ensemble_summary.csv``; returns the summary."""
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from sim.config.ensembles import load  # noqa: PLC0415
+    from sim.experiment import ensemble  # noqa: PLC0415
+
+    members = load(cfg.ensemble)
+    pinned = ensemble.given_keys(HydraConfig.get().overrides.task) & set(members.keys)
+    show = sys.stderr.isatty()
+    with tqdm(total=len(members), unit="member", desc="ensemble", disable=not show,
+              leave=False) as bar:
+        table, days = ensemble.run_members(cfg, members, pinned, label, other_strategies,
+                                           progress=lambda _: bar.update(1))
+    write_csv(table, out_dir / "ensemble.csv")
+    write_csv(days, out_dir / "ensemble_daily.csv")
+    write_csv(ensemble.summarise(table), out_dir / "ensemble_summary.csv")
+    text = ensemble.describe(table, f"{cfg.ensemble} ({members.source})", f"seed {cfg.seed}")
+    if pinned:
+        text += (f"\n  pinned in every member (given on the command line): "
+                 f"{', '.join(sorted(pinned))}")
+    return text
+
+
+def summary(row, out_dir: Path, ensemble: bool = False) -> str:
     return (
         f"sim {row.version}: strategy={row.strategy} audience={row.audience} seed={row.seed} "
         f"days={row.days}\n"
@@ -218,7 +250,8 @@ def summary(row, out_dir: Path) -> str:
         f"{count(row.replies_given, 'reply', 'replies')} given; "
         f"{count(row.engagements, 'engagement')}, {count(row.actions, 'action')} on asks\n"
         f"  written to {out_dir}/ (timeseries.csv, daily.csv, outcome.csv, figure.png, "
-        f"config.yaml, sim.log)"
+        f"config.yaml, sim.log"
+        + (", ensemble.csv, ensemble_daily.csv, ensemble_summary.csv" if ensemble else "") + ")"
     )
 
 

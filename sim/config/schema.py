@@ -166,6 +166,8 @@ class Config:
     engine: str = setting(choices=ENGINES, doc="which engine runs the followers")
     threads: int = setting(0, doc="threads for engine=vector; 0 = every core")
     resume: bool = MISSING  # in a sweep, skip runs that finished before (same hydra.sweep.dir)
+    # run every member of an ensemble too (a shipped one by name, or a calibration's folder)
+    ensemble: str | None = None
     budget: BudgetConf = field(default_factory=BudgetConf)
     audience: AudienceConf = field(default_factory=AudienceConf)
     behaviour: BehaviourConf = field(default_factory=BehaviourConf)

@@ -16,7 +16,7 @@ import argparse
 import functools
 import itertools
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.errors import CollectError, CompareError
-from sim.experiment import collect
+from sim.experiment import collect, ensemble
 from sim.experiment.stats import LEVEL, interval, welch
 from sim.io.figures import save
 from sim.io.files import write_folder
@@ -49,6 +49,7 @@ COUNTS = set(OUTCOMES) - {"net_change_pct"}  # never below zero
 HEADLINE = ["net_change_pct", "unfollows", "mutes", "engagements", "actions"]
 NOT_COMPARED = {"seed", "resume"}  # seeds are the replicates; resume is how a sweep ran
 MAX_PANELS = 12
+ENSEMBLE_FILE = "ensemble.csv"  # in a run's folder when it ran over an ensemble
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Sweep:
     timeseries: pd.DataFrame
     left_out: int = 0       # runs that failed or did not finish
     name: str = ""          # how the report names it (the folder's name unless ambiguous)
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)  # ensemble runs' members
 
     def __post_init__(self) -> None:
         self.name = self.name or self.folder.name
@@ -98,7 +100,11 @@ def read(folder: Path, name: str | None = None) -> Sweep:
     runs.insert(0, "sweep", name)
     if len(timeseries):
         timeseries = timeseries.assign(sweep=name)
-    return Sweep(folder, swept, runs, timeseries, len(outcomes) - len(finished), name)
+    members = [pd.read_csv(run.folder / ENSEMBLE_FILE).assign(run=run.id) for run in found
+               if run.status == collect.FINISHED and (run.folder / ENSEMBLE_FILE).is_file()]
+    members = pd.concat(members, ignore_index=True).assign(sweep=name) if members else \
+        pd.DataFrame()
+    return Sweep(folder, swept, runs, timeseries, len(outcomes) - len(finished), name, members)
 
 
 def _hashable(value):
@@ -115,7 +121,7 @@ def grouping(sweeps: list[Sweep]) -> tuple[list[str], list[str]]:
     table = pd.concat([s.runs for s in sweeps], ignore_index=True)
     text = table.astype(str)
     swept = list(dict.fromkeys(k for s in sweeps for k in s.swept))
-    candidates = [c for c in table.columns if ("." in c or c in {"days", "engine"})
+    candidates = [c for c in table.columns if ("." in c or c in {"days", "engine", "ensemble"})
                   and c not in NOT_COMPARED]  # settings, not outcomes
     varied = {c for c in candidates if text[c].nunique() > 1}
     order = ["strategy"] + [k for k in swept if k in varied]
@@ -254,35 +260,44 @@ def report(summary: pd.DataFrame, diffs: pd.DataFrame, keys: list[str], notes: l
     lines += [f"Note: {n}" for n in notes]
     if len(diffs) and not diffs.paired_by_seed.all():
         lines.append("Note: differences marked * are not paired by seed (Welch's interval).")
-    summary = summary.assign(**{k: summary[k].astype(object).where(summary[k].notna(), "n/a")
-                                for k in others})
-    if len(diffs):
-        diffs = diffs.assign(**{k: diffs[k].astype(object).where(diffs[k].notna(), "n/a")
-                                for k in others})
+    lines += _outcome_tables(
+        summary, diffs, others, outcomes,
+        lambda p: [_cell(m, lo, hi) + f" n={n}"
+                   for m, lo, hi, n in zip(p["mean"], p.ci_low, p.ci_high, p.runs)],
+        lambda d: [_cell(m, lo, hi, signed=True) + ("" if paired else " *")
+                   for m, lo, hi, paired in
+                   zip(d.difference, d.ci_low, d.ci_high, d.paired_by_seed)])
+    return "\n".join(lines)
+
+
+def _outcome_tables(summary: pd.DataFrame, diffs: pd.DataFrame, others: list[str],
+                    outcomes: list[str], cells, diff_cells) -> list[str]:
+    """Per outcome, a row per setting and a column per strategy, then a column per
+    difference; ``cells`` and ``diff_cells`` write a table's cells (means or medians)."""
+    def shown(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{k: frame[k].astype(object).where(frame[k].notna(), "n/a")
+                               for k in others})
+    lines: list[str] = []
     for outcome in outcomes:
-        part = summary[summary.outcome == outcome].copy()
+        part = shown(summary[summary.outcome == outcome])
         if part.empty:
             continue
-        part["cell"] = [_cell(m, lo, hi) + f" n={n}" for m, lo, hi, n in
-                        zip(part["mean"], part.ci_low, part.ci_high, part.runs)]
+        part = part.assign(cell=cells(part))
         table = (part.pivot_table(index=others, columns="strategy", values="cell",
                                   aggfunc="first", sort=False)
                  if others else part.set_index("strategy")[["cell"]].T)
-        d = diffs[diffs.outcome == outcome] if len(diffs) else diffs
+        d = shown(diffs[diffs.outcome == outcome]) if len(diffs) else diffs
         if len(d):
             d = d.assign(name=[f"{a} - {b}" for a, b in zip(d.strategy, d.minus)],
-                         cell=[_cell(m, lo, hi, signed=True) + ("" if paired else " *")
-                               for m, lo, hi, paired in
-                               zip(d.difference, d.ci_low, d.ci_high, d.paired_by_seed)])
+                         cell=diff_cells(d))
             extra = (d.pivot_table(index=others, columns="name", values="cell",
                                    aggfunc="first", sort=False)
                      if others else d.set_index("name")[["cell"]].T)
             table = table.join(extra) if others else pd.concat([table, extra], axis=1)
         if not others:
             table.index = [""]
-        lines += ["", OUTCOMES.get(outcome, outcome) + ":",
-                  table.to_string(na_rep="-")]
-    return "\n".join(lines)
+        lines += ["", OUTCOMES.get(outcome, outcome) + ":", table.to_string(na_rep="-")]
+    return lines
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -420,6 +435,54 @@ def followers_figure(table: pd.DataFrame, timeseries: pd.DataFrame, keys: list[s
     return fig
 
 
+# --- ensembles ------------------------------------------------------------------------------
+
+def ensemble_differences(members: pd.DataFrame, keys: list[str],
+                         outcomes: list[str]) -> pd.DataFrame:
+    """Every pair of strategies at the same other settings, member by member and seed by seed
+    (each member ran both strategies on the same seeds): the median difference and its 90 %
+    interval across members and seeds."""
+    members = members[members.status == ensemble.FINISHED]
+    others = keys[1:]
+    names = list(dict.fromkeys(members.strategy))
+    rows = []
+    for setting in members[others].drop_duplicates().to_dict("records") if others else [{}]:
+        for a, b in itertools.combinations(names, 2):
+            ra, rb = _matching(members, a, setting), _matching(members, b, setting)
+            pairs = ra.merge(rb, on=["seed", "member"], suffixes=("", "_b"))
+            if pairs.empty:
+                continue
+            for outcome in outcomes:
+                if outcome not in pairs:
+                    continue
+                d = (pd.to_numeric(pairs[outcome], errors="coerce")
+                     - pd.to_numeric(pairs[f"{outcome}_b"], errors="coerce")).dropna()
+                median, low, high = ensemble.interval(d)
+                rows.append({**setting, "strategy": a, "minus": b, "outcome": outcome,
+                             "n": len(d), "median": median, "low": low, "high": high})
+    return pd.DataFrame(rows)
+
+
+def ensemble_report(summary: pd.DataFrame, diffs: pd.DataFrame, keys: list[str],
+                    members: pd.DataFrame, outcomes: list[str]) -> str:
+    """The ensemble's tables as text: per outcome, median [90 % interval] across members and
+    seeds, a row per setting and a column per strategy, then the differences."""
+    others = keys[1:]
+    finished = members[members.status == ensemble.FINISHED]
+    names = ", ".join(str(v) for v in finished.get("ensemble", pd.Series(["?"])).dropna().unique())
+    lines = [f"Across the ensemble ({names}): {finished.member.nunique()} members, "
+             f"{len(finished)} member runs ({len(members) - len(finished)} failed); grouped by "
+             f"{', '.join(keys)}; median [{ensemble.LEVEL:.0%} interval] across members and "
+             f"seeds, n = members x seeds."]
+    lines += _outcome_tables(
+        summary, diffs, others, outcomes,
+        lambda p: [ensemble.cell(m, lo, hi) + f" n={n}"
+                   for m, lo, hi, n in zip(p["median"], p.low, p.high, p.n)],
+        lambda d: [ensemble.cell(m, lo, hi, signed=True)
+                   for m, lo, hi in zip(d["median"], d.low, d.high)])
+    return "\n".join(lines)
+
+
 # --- command --------------------------------------------------------------------------------
 
 def compare(folders: list[Path], out: Path | None = None,
@@ -452,13 +515,28 @@ def compare(folders: list[Path], out: Path | None = None,
                      f"{', '.join(keys[2:])}; summary.csv has them all.")
     shown = outcomes or [o for o in HEADLINE if o in measured]  # printed and drawn
     text = report(summary, diffs, keys, notes, sweeps, shown)
+    members = pd.concat([s.members for s in sweeps if len(s.members)], ignore_index=True) \
+        if any(len(s.members) for s in sweeps) else pd.DataFrame()
+    ensemble_files = {}
+    if len(members):  # ensemble runs: the intervals across members and seeds lead
+        carried = [k for k in keys if k != "strategy"]
+        carried += ["ensemble"] if "ensemble" in table and "ensemble" not in carried else []
+        members = members.merge(table[["sweep", "run", *carried]], on=["sweep", "run"],
+                                suffixes=("_member", ""))  # runs counted once, grouped as above
+        ens_summary = ensemble.summarise(members, measured, by=keys)
+        ens_diffs = ensemble_differences(members, keys, measured)
+        text = ensemble_report(ens_summary, ens_diffs, keys, members, shown) + \
+            "\n\nAt the base parameter set of each ensemble run (its own run):\n" + text
+        ensemble_files = {
+            "ensemble_summary.csv": lambda tmp: ens_summary.to_csv(tmp, index=False),
+            "ensemble_differences.csv": lambda tmp: ens_diffs.to_csv(tmp, index=False)}
     timeseries = pd.concat([s.timeseries for s in sweeps if len(s.timeseries)], ignore_index=True)
     if out is None:
         out = (sweeps[0].folder / "compare" if len(sweeps) == 1 else
                Path("results") / "compare" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
     files = {"summary.csv": lambda tmp: summary.to_csv(tmp, index=False),
              "differences.csv": lambda tmp: diffs.to_csv(tmp, index=False),
-             "report.txt": lambda tmp: Path(tmp).write_text(text + "\n")}
+             "report.txt": lambda tmp: Path(tmp).write_text(text + "\n"), **ensemble_files}
     figures = {f"{o}.png": functools.partial(outcome_figure, summary, o, keys) for o in shown}
     figures["followers_over_time.png"] = lambda: followers_figure(table, timeseries, keys)
     try:
@@ -498,7 +576,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"sim.compare: {e}\n")
         sys.exit(2)
     print(text)
-    print(f"\nwrote {out}/ (summary.csv, differences.csv, report.txt, figures)")
+    extra = ("ensemble_summary.csv, ensemble_differences.csv, "
+             if (out / "ensemble_summary.csv").is_file() else "")
+    print(f"\nwrote {out}/ (summary.csv, differences.csv, {extra}report.txt, figures)")
 
 
 if __name__ == "__main__":

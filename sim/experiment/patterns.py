@@ -492,7 +492,9 @@ def table(size: int, seeds, setup: Setup | None = None, only=None) -> pd.DataFra
 SCENARIO_KEYS = {"strategy": "each scenario names its strategy",
                  "seed": "use --seeds K for seeds 0 to K-1",
                  "days": "each scenario runs for as long as its pattern says",
-                 "audience.size": "use --size N", "engine": "use --engine agents|vector"}
+                 "audience.size": "use --size N", "engine": "use --engine agents|vector",
+                 "ensemble": "the patterns are measured on one parameter set; python -m "
+                             "sim.calibrate measures them across the ranged parameters"}
 
 
 SCENARIO_STRATEGIES = ("broadcast", "steady", "silent", "burst")

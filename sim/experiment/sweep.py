@@ -32,6 +32,7 @@ from sim.config.checks import (
     unknown_setting,
 )
 from sim.config.compose import make_strategy
+from sim.config.ensembles import check_ensemble
 from sim.errors import SettingError
 from sim.experiment import collect
 
@@ -103,6 +104,7 @@ def plan(config: DictConfig) -> list[list[str]] | None:
         try:
             job = loader.load_sweep_config(config, list(overrides))
             check(job, other_strategies="ignore")
+            check_ensemble(job)
             declared = strategy_class(job).settings_names()
             shared = {key for key in shared if key.partition(".")[2] not in declared}
             make_strategy(job)
