@@ -29,12 +29,16 @@ the first K members only::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import pandas as pd
+from hydra.errors import HydraException
 
+from sim.config.checks import composition_error
 from sim.config.compose import settings
 from sim.config.ensembles import load
+from sim.errors import UserError
 from sim.experiment import ensemble
 from sim.experiment.run import simulate
 from sim.io.tables import daily
@@ -58,11 +62,24 @@ def main() -> None:
                    help="followers at the start (default: the real 9.4 million)")
     p.add_argument("overrides", nargs="*", help="extra settings, as on the command line")
     args = p.parse_args()
+    for name in ("seeds", "members", "size"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            p.error(f"--{name} must be at least 1")
     if args.size is not None:
         args.overrides = [f"audience.size={args.size}", *args.overrides]
-    if args.ensemble is not None:
-        across_ensemble(args)
-        return
+    try:
+        if args.ensemble is not None:
+            across_ensemble(args)
+        else:
+            across_saturation(args)
+    except (UserError, HydraException) as e:  # a bad setting or ensemble: one paragraph
+        if isinstance(e, HydraException):
+            e = composition_error(e)
+        sys.stderr.write(f"seed_case: {' '.join(str(e).split())}\n")
+        sys.exit(2)
+
+
+def across_saturation(args) -> None:
     for saturation in args.saturation:
         days = []
         for seed in range(args.seeds):
@@ -102,6 +119,9 @@ def across_ensemble(args) -> None:
             print(f"seed {seed}, member {row.member} failed: {row.error}")
         days.append(long)
     long = pd.concat(days, ignore_index=True)
+    if long.empty:
+        raise UserError(f"No member of ensemble {args.ensemble} finished a run; the errors "
+                        f"are above.")
     took = time.perf_counter() - started
     print(f"\nThe seed case across ensemble {args.ensemble} ({members.source}): {count} members "
           f"x {args.seeds} seed(s), {cfg.audience.size:,} followers, {took:.0f} s in all"

@@ -261,6 +261,7 @@ def test_a_design_too_large_for_the_time_at_hand_is_refused_and_nothing_written(
     (["ensemble=default"], "cannot be given to python -m sim.calibrate"),
     (["--resume", "no/such/folder"], "is not a folder"),
     (["--samples", "0"], "must be at least 1"),
+    (["--design-seed", "-1"], "must be 0 or more"),
     (["--only", "P99"], "--only names no pattern called P99"),
 ])
 def test_bad_input_is_one_paragraph_exit_2_and_nothing_written(tmp_path, sim_cli, args, says):
@@ -337,6 +338,10 @@ def test_an_ensemble_that_cannot_be_used_is_refused(tmp_path, small_ensemble):
         ensembles.load(str(bad))
     table.assign(**{"behaviour.leaving.churn": -1.0}).to_csv(bad / "ensemble.csv", index=False)
     with pytest.raises(SettingError, match="not allowed"):
+        ensembles.load(str(bad))
+    table.assign(member=[f"m{i}" for i in range(len(table))]).to_csv(bad / "ensemble.csv",
+                                                                       index=False)
+    with pytest.raises(SettingError, match="whole numbers"):
         ensembles.load(str(bad))
     table.head(0).to_csv(bad / "ensemble.csv", index=False)
     with pytest.raises(SettingError, match="holds no members"):

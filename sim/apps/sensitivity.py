@@ -42,8 +42,9 @@ from sim.config import uncertainty
 from sim.config.compose import run_dir
 from sim.config.schema import CONF_DIR
 from sim.errors import SettingError, UserError
+from sim.experiment import discovery
 from sim.experiment import sensitivity as sa
-from sim.io.files import write_whole
+from sim.io.files import require_parquet, write_whole
 
 LAUNCHERS = {  # --launcher: (Hydra's launcher option, its plugin, sim's extra)
     "joblib": ("joblib", "hydra_joblib_launcher", "joblib"),
@@ -122,6 +123,9 @@ def prepare(args, say=print) -> Prepared:
     """Every check that can refuse the study, before anything is written: the ranges, the
     options, the settings, the outcomes, the memory and the estimated time."""
     _check_options(args)
+    sa._salib()  # the optional extra, refused here rather than after the runs
+    discovery._prim()
+    require_parquet("python -m sim.sensitivity")
     ranges = tuple(uncertainty.load(args.ranges))
     given = [s for s in args.settings if not s.startswith("hydra.")]
     hydra_args = [s for s in args.settings if s.startswith("hydra.")]

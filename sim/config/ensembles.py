@@ -130,6 +130,12 @@ def load(spec: str) -> Ensemble:
             except SettingError as error:
                 raise SettingError(f"Setting 'ensemble' = '{spec}': {path} sets '{key}' to "
                                    f"{v}, which is not allowed. {error}") from None
+    numbers = pd.to_numeric(table[MEMBER], errors="coerce")
+    if numbers.isna().any() or (numbers % 1 != 0).any():
+        raise SettingError(f"Setting 'ensemble' = '{spec}': the column '{MEMBER}' of {path} "
+                           f"must hold whole numbers (each member's sample number); it holds "
+                           f"{table[MEMBER][numbers.isna() | (numbers % 1 != 0)].iloc[0]!r}.")
+    table = table.assign(**{MEMBER: numbers.astype(int)})
     if table[MEMBER].duplicated().any():
         raise SettingError(f"Setting 'ensemble' = '{spec}': {path} lists member "
                            f"{table[MEMBER][table[MEMBER].duplicated()].iloc[0]} twice.")

@@ -56,7 +56,7 @@ from sim.errors import SettingError, UserError
 from sim.experiment import patterns
 from sim.experiment.run import simulate
 from sim.io.figures import save
-from sim.io.files import write_csv, write_folder, write_whole
+from sim.io.files import require_parquet, write_csv, write_folder, write_whole
 from sim.version import versions
 
 METHODS = ("sobol", "lhs")
@@ -639,6 +639,10 @@ def prepare(args) -> tuple[Path, Spec]:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise SettingError(f"--{name} = {value} is not allowed; it must be at least 1.")
+    if args.design_seed is not None and args.design_seed < 0:
+        raise SettingError(f"--design-seed = {args.design_seed} is not allowed; it must be 0 "
+                           f"or more.")
+    require_parquet("python -m sim.calibrate")
     if args.resume is not None:
         return args.resume, resumed(args)
     ranges_name = args.ranges or "default"

@@ -11,6 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.errors import SettingError
+
+
+def require_parquet(what: str) -> None:
+    """Refuse, before anything is written, a command that writes Parquet without pyarrow."""
+    try:
+        import pyarrow  # noqa: F401, PLC0415
+    except ImportError:
+        raise SettingError(f"{what} writes Parquet tables, which needs pyarrow, and it is not "
+                           f"installed: pip install 'sim[uncertainty]'.") from None
+
 
 def write_whole(path: Path, write: Callable[[str], None]) -> None:
     """Write through ``write(tmp_path)`` to a temporary name, then rename: never half a file."""
