@@ -505,24 +505,35 @@ INDEX_COLUMNS = ["outcome", "parameter", "mu", "mu_star", "mu_star_conf", "sigma
                  "S1", "S1_conf", "ST", "ST_conf"]
 
 
+def _whole_groups(design: pd.DataFrame, samples: pd.DataFrame, phase: str, size: int,
+                  method: str, groups: str):
+    """A design phase's rows in order, merged with the samples' results, and which rows
+    belong to groups (trajectories, base samples) of ``size`` whose every sample finished:
+    SALib analyses whole groups only. ``keep`` is None when fewer than 2 are whole."""
+    rows = design[design.phase == phase].sort_values("sample")
+    merged = rows[["sample"]].merge(samples, on="sample", how="left")
+    n = len(rows) // size
+    ok = (merged.status == FINISHED).to_numpy().reshape(n, size).all(axis=1)
+    notes = []
+    if not ok.all():
+        notes.append(f"{method}: {n - ok.sum()} of {n} {groups} had a failed sample and "
+                     f"were left out; the indices rest on the other {ok.sum()}.")
+    if ok.sum() < 2:
+        notes.append(f"{method} indices cannot be computed: SALib needs at least 2 whole "
+                     f"{groups} and {ok.sum()} finished.")
+        return rows, merged, None, notes
+    return rows, merged, np.repeat(ok, size), notes
+
+
 def morris(study: Study, design: pd.DataFrame, samples: pd.DataFrame) -> Indices:
     """Morris indices of every ranged parameter for every outcome, from the trajectories in
     which every sample finished (a trajectory with a failed sample is left out)."""
     _, morris_analyze, _, _ = _salib()
     d = len(study.keys)
-    rows = design[design.phase == "morris"].sort_values("sample")
-    merged = rows[["sample"]].merge(samples, on="sample", how="left")
-    n = len(rows) // (d + 1)
-    ok = (merged.status == FINISHED).to_numpy().reshape(n, d + 1).all(axis=1)
-    notes = []
-    if not ok.all():
-        notes.append(f"Morris: {n - ok.sum()} of {n} trajectories had a failed sample and "
-                     f"were left out; the indices rest on the other {ok.sum()}.")
-    if ok.sum() < 2:
-        notes.append(f"Morris indices cannot be computed: SALib needs at least 2 whole "
-                     f"trajectories and {ok.sum()} finished.")
+    rows, merged, keep, notes = _whole_groups(design, samples, "morris", d + 1,
+                                              "Morris", "trajectories")
+    if keep is None:
         return Indices(pd.DataFrame(columns=INDEX_COLUMNS), notes)
-    keep = np.repeat(ok, d + 1)
     x = rows[[UNIT + k for k in study.keys]].to_numpy(float)[keep]
     table = []
     for column in study.columns:
@@ -559,19 +570,10 @@ def sobol(study: Study, keys: list[str], design: pd.DataFrame, samples: pd.DataF
     intervals, from the base samples whose every sample finished."""
     _, _, _, sobol_analyze = _salib()
     d = len(keys)
-    rows = design[design.phase == "sobol"].sort_values("sample")
-    merged = rows[["sample"]].merge(samples, on="sample", how="left")
-    n = len(rows) // (d + 2)
-    ok = (merged.status == FINISHED).to_numpy().reshape(n, d + 2).all(axis=1)
-    notes = []
-    if not ok.all():
-        notes.append(f"Sobol': {n - ok.sum()} of {n} base samples had a failed run and were "
-                     f"left out; the indices rest on the other {ok.sum()}.")
-    if ok.sum() < 2:
-        notes.append(f"Sobol' indices cannot be computed: SALib needs at least 2 whole base "
-                     f"samples and {ok.sum()} finished.")
+    _, merged, keep, notes = _whole_groups(design, samples, "sobol", d + 2, "Sobol'",
+                                           "base samples")
+    if keep is None:
         return Indices(pd.DataFrame(columns=INDEX_COLUMNS), notes)
-    keep = np.repeat(ok, d + 2)
     table = []
     for column in study.columns:
         y = merged[column].to_numpy(float)[keep]
