@@ -219,6 +219,39 @@ def test_stop_after_stops_resumably_and_resume_extends_a_sobol_design(tmp_path, 
     assert calibrate.read_spec(folder).samples == 6
 
 
+def test_early_rejection_measures_first_the_group_that_rejects_at_least_cost():
+    rows = ["P1", "P2", "P7", "P14"]
+    assert calibrate.cheapest_rejection_first(rows, pd.DataFrame()) == \
+        calibrate.cheapest_first(rows)  # nothing measured yet: cheapest first
+    # P7 costs the most days but rejected 99 of 100 samples; P2 5; P14 and P1 none
+    done = pd.DataFrame({"status": ["finished"] * 100,
+                         "P1_within": [True] * 100, "P14_within": [True] * 100,
+                         "P2_within": [True] * 95 + [False] * 5,
+                         "P7_within": [True] + [False] * 99})
+    order = calibrate.cheapest_rejection_first(rows, done)
+    assert order[0] == ["P7"] and order[1] == ["P2"]
+    assert sorted(k for group in order for k in group) == sorted(rows)
+
+
+def test_the_order_of_rejection_changes_no_acceptance(tmp_path, fake):
+    plain = calibrate.calibrate(tmp_path / "a", spec(24, early=True), figure=False)
+    reordered = [["P14"], ["P7"], ["P12a"], ["P2"]]
+    found = calibrate.calibrate(tmp_path / "b", spec(24, early=True), figure=False,
+                                measure_one=lambda s, sp, stages: calibrate.measure(
+                                    s, sp, stages=reordered))
+    assert found["ensemble"].member.tolist() == plain["ensemble"].member.tolist()
+
+
+def test_enough_stops_at_that_many_accepted_and_resume_goes_on(tmp_path, fake):
+    whole = calibrate.calibrate(tmp_path / "whole", spec(40), figure=False)
+    first_two = sorted(whole["ensemble"].member)[:2]
+    found = calibrate.calibrate(tmp_path / "c", spec(40), figure=False, enough=2)
+    assert sorted(found["ensemble"].member) == first_two
+    assert found["samples"]["sample"].max() == first_two[1]  # stopped right there
+    again = calibrate.calibrate(tmp_path / "c", spec(40), figure=False)
+    pd.testing.assert_frame_equal(again["ensemble"], whole["ensemble"])
+
+
 # --- the command line ----------------------------------------------------------------------------
 
 def real(*more: str) -> list[str]:
@@ -231,8 +264,13 @@ def test_the_same_seed_and_design_give_identical_tables(tmp_path, sim_cli):
         ran = sim_cli(*real("--out", str(tmp_path / name)), module="sim.calibrate",
                       cwd=tmp_path)
         assert ran.returncode == 0, ran.stderr
+    # and with two samples measured at once, in two processes
+    ran = sim_cli(*real("--out", str(tmp_path / "two"), "--workers", "2"),
+                  module="sim.calibrate", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
     for table in ("samples.csv", "ensemble.csv", "narrowing.csv", "design.csv"):
         assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "two" / table).read_bytes()
     samples = pd.read_csv(tmp_path / "a" / "samples.csv")
     assert samples.status.eq("finished").all() and samples.P14.notna().all()
     # and the statistics are those python -m sim.patterns measures with the same settings
@@ -261,6 +299,8 @@ def test_a_design_too_large_for_the_time_at_hand_is_refused_and_nothing_written(
     (["ensemble=default"], "cannot be given to python -m sim.calibrate"),
     (["--resume", "no/such/folder"], "is not a folder"),
     (["--samples", "0"], "must be at least 1"),
+    (["--workers", "0"], "--workers = 0 is not allowed"),
+    (["--enough", "0"], "--enough = 0 is not allowed"),
     (["--design-seed", "-1"], "must be 0 or more"),
     (["--only", "P99"], "--only names no pattern called P99"),
 ])

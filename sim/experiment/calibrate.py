@@ -11,10 +11,12 @@ drawn from ``--design-seed``: the same seed and sizes give the same design and t
 tables. Each sample's patterns are measured by :func:`sim.experiment.patterns.table`, the code
 of ``python -m sim.patterns``, with the sample's parameters given as settings on the same
 simulation seeds for every sample. A sample is accepted when every measured row lies within
-its band. ``--early-reject`` measures the cheapest scenarios first and stops at a sample's
-first row out of band: the same samples are accepted at a fraction of the cost, and the rows
-after the miss stay empty (so the narrowing a row shows is then among the samples that passed
-the cheaper rows). Before anything is written, the time the design takes is estimated (from a
+its band. ``--early-reject`` stops at a sample's first row out of band: the same samples are
+accepted at a fraction of the cost, and the rows after the miss stay empty (so the narrowing a
+row shows is then among the samples that passed the rows measured before it). The scenarios
+run in the order that rejects at least cost: days simulated over the share rejected among the
+samples already in the folder (cheapest first in a new calibration). ``--workers N`` measures
+N samples at once in processes of their own; ``--enough N`` stops once N are accepted. Before anything is written, the time the design takes is estimated (from a
 short probe run, or from the samples finished so far when resuming) and a design that would
 not fit in ``--time-limit`` is refused; ``--stop-after`` runs one in parts instead.
 
@@ -159,13 +161,14 @@ def overrides_of(sample: dict, ranges: list[Range]) -> tuple[str, ...]:
 
 # --- measuring one sample --------------------------------------------------------------------
 
-def measure(sample: dict, spec: Spec, progress: Callable[[str], None] | None = None) -> dict:
+def measure(sample: dict, spec: Spec, progress: Callable[[str], None] | None = None,
+            stages: list[list[str]] | None = None) -> dict:
     """One sample's row: its number, status (and error), time taken, parameters, and each
     pattern row's statistic (``P7``) and whether it lies within its band (``P7_within``).
 
-    With ``spec.early_reject`` the scenarios run cheapest first and stop at the first row out
-    of its band: the sample is rejected all the same, and the rows not measured are left
-    empty (NaN)."""
+    With ``spec.early_reject`` the scenarios run in the order ``stages`` gives (by default
+    cheapest first) and stop at the first row out of its band: the sample is rejected all the
+    same, and the rows not measured are left empty (NaN)."""
     ranges = spec.parameter_ranges()
     row: dict = {"sample": int(sample["sample"]), "status": FINISHED, "error": "",
                  "seconds": 0.0, **{r.key: float(sample[r.key]) for r in ranges}}
@@ -173,7 +176,10 @@ def measure(sample: dict, spec: Spec, progress: Callable[[str], None] | None = N
         row |= {key: np.nan, f"{key}_within": np.nan}
     started = time.perf_counter()
     setup = spec.setup(progress, overrides_of(sample, ranges))  # one cache for every stage
-    stages = cheapest_first(spec.rows) if spec.early_reject else [spec.rows]
+    if not spec.early_reject:
+        stages = [spec.rows]
+    elif stages is None:
+        stages = cheapest_first(spec.rows)
     try:
         for stage in stages:
             result = patterns.table(spec.size, range(spec.seeds), setup, only=stage)
@@ -194,6 +200,26 @@ def cheapest_first(rows: list[str]) -> list[list[str]]:
     first (so that early rejection spends little on a sample that misses a cheap band)."""
     groups = sorted(SCENARIO_DAYS.items(), key=lambda item: sum(item[1]))
     return [[k for k in rows if k in keys] for keys, _ in groups if set(keys) & set(rows)]
+
+
+def cheapest_rejection_first(rows: list[str], done: pd.DataFrame) -> list[list[str]]:
+    """The scenario groups in the order that rejects a sample at the least expected cost: by
+    days simulated per rejection, the days a group costs over the share of samples measured
+    on it that it rejected so far (with one pass and one miss added, so an unmeasured group
+    counts as rejecting half). With no samples done this is :func:`cheapest_first`.
+
+    The order changes only what a rejected sample costs and which of its rows stay empty;
+    whether a sample is accepted does not depend on it."""
+    def days_per_rejection(group: list[str]) -> float:
+        measured = missed = 0
+        if len(done) and all(f"{k}_within" in done for k in group):
+            within = pd.concat([inside(done, k) for k in group], axis=1)
+            seen = done[[f"{k}_within" for k in group]].notna().all(axis=1)
+            seen &= done["status"] == FINISHED
+            measured, missed = int(seen.sum()), int((seen & ~within.all(axis=1)).sum())
+        days = sum(d for keys, ds in SCENARIO_DAYS.items() if set(keys) & set(group) for d in ds)
+        return days * (measured + 2) / (missed + 1)
+    return sorted(cheapest_first(rows), key=days_per_rejection)
 
 
 def inside(samples: pd.DataFrame, key: str) -> pd.Series:
@@ -502,42 +528,92 @@ def calibrate(folder: Path, spec: Spec, stop_after: float | None = None,
               progress: Callable[[str], None] | None = None,
               on_sample: Callable[[dict], None] | None = None,
               measure_one: Callable[..., dict] = measure,
-              figure: bool = True) -> dict[str, pd.DataFrame]:
-    """Run every sample of ``spec``'s design that ``folder`` lacks, writing each as it
-    finishes (the tables too, every half minute), then the tables and the corner plot.
-    ``stop_after`` seconds: stop (resumably) after the sample that passes it.
+              figure: bool = True, workers: int = 1,
+              enough: int | None = None) -> dict[str, pd.DataFrame]:
+    """Run every sample of ``spec``'s design that ``folder`` lacks, in design order, writing
+    each as it finishes (the tables too, every half minute), then the tables and the corner
+    plot. ``stop_after`` seconds: stop (resumably) after the samples under way when it passes.
+    ``enough``: stop once the folder holds that many accepted samples. ``workers``: measure
+    that many samples at once, each in a process of its own (started once).
     ``on_sample(row)`` is told of each finished sample."""
     folder = Path(folder)
     (folder / SAMPLES_DIR).mkdir(parents=True, exist_ok=True)
     write_spec(folder, spec)
     table = design(spec)
     write_csv(table, folder / DESIGN)
-    done = set(finished_samples(folder).get("sample", pd.Series(dtype=int)).astype(int))
+    done_before = finished_samples(folder)
+    done = set(done_before.get("sample", pd.Series(dtype=int)).astype(int))
     todo = [s for s in table.to_dict("records") if int(s["sample"]) not in done]
+    stages = cheapest_rejection_first(spec.rows, done_before) if spec.early_reject else None
+    accepted_before = int(accepted(done_before, spec.rows).sum()) if len(done_before) else 0
     started = written = time.perf_counter()
-    accepted_so_far = 0
-    for i, sample in enumerate(todo):
+    count = {"finished": 0, "accepted": 0}
+
+    def stopping() -> str | None:
+        if enough is not None and accepted_before + count["accepted"] >= enough:
+            return f"{accepted_before + count['accepted']} samples accepted (--enough {enough})"
         if stop_after is not None and time.perf_counter() - started >= stop_after:
-            if progress:
-                progress(f"stopping after {say_duration(stop_after)}: {len(todo) - i} samples "
-                         f"left; continue with --resume {folder}")
-            break
-        row = measure_one(sample, spec)
+            return f"stopping after {say_duration(stop_after)}"
+        return None
+
+    def finished(sample: dict, row: dict) -> None:
+        nonlocal written
         write_csv(pd.DataFrame([row]), sample_file(folder, int(sample["sample"])))
         ok = bool(accepted(pd.DataFrame([row]), spec.rows).iloc[0])
-        accepted_so_far += ok
+        count["finished"] += 1
+        count["accepted"] += ok
         if progress:
             missed = [k for k in spec.rows if row.get(f"{k}_within") is False]
-            progress(f"sample {int(sample['sample'])} ({i + 1} of {len(todo)} to do): "
-                     + ("failed: " + row["error"] if row["status"] == FAILED else
-                        "accepted" if ok else "outside " + ", ".join(missed))
-                     + f" ({row['seconds']:.1f} s; {accepted_so_far} accepted this session)")
+            progress(f"sample {int(sample['sample'])} ({count['finished']} of {len(todo)} to "
+                     f"do): " + ("failed: " + row["error"] if row["status"] == FAILED else
+                                 "accepted" if ok else "outside " + ", ".join(missed))
+                     + f" ({row['seconds']:.1f} s; {count['accepted']} accepted this session)")
         if time.perf_counter() - written >= TABLES_EVERY:
             write_tables(folder, spec)
             written = time.perf_counter()
         if on_sample is not None:
             on_sample(row)
+
+    if workers <= 1:
+        for sample in todo:
+            if stopping():
+                break
+            finished(sample, measure_one(sample, spec, stages=stages))
+    else:
+        _in_processes(todo, spec, stages, workers, measure_one, finished, stopping)
+    why = stopping()
+    left = len(todo) - count["finished"]
+    if progress and left and why:
+        progress(f"{why}: {left} samples left; continue with --resume {folder}")
     return write_tables(folder, spec, figure=figure)
+
+
+def _in_processes(todo: list[dict], spec: Spec, stages, workers: int, measure_one,
+                  finished: Callable[[dict, dict], None],
+                  stopping: Callable[[], str | None]) -> None:
+    """Measure ``todo`` in ``workers`` processes, at most one sample each under way, handing
+    out samples in design order until ``stopping()`` says so; every sample is written by
+    this process as it comes back."""
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
+
+    queue = iter(todo)
+    # spawn, not fork: the compiled engine's threads do not survive a fork
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        running: dict = {}
+
+        def hand_out() -> None:
+            while len(running) < workers and not stopping():
+                sample = next(queue, None)
+                if sample is None:
+                    return
+                running[pool.submit(measure_one, sample, spec, stages=stages)] = sample
+        hand_out()
+        while running:
+            ready, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(ready, key=lambda f: int(running[f]["sample"])):
+                finished(running.pop(future), future.result())
+            hand_out()
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -596,6 +672,12 @@ def main(argv: list[str] | None = None) -> None:
                    help="refuse a design whose samples left would take longer (default 24h)")
     p.add_argument("--stop-after", default=None,
                    help="stop after this long (e.g. 40m), resumable; the design may be larger")
+    p.add_argument("--enough", type=int, default=None, metavar="N",
+                   help="stop once N samples are accepted (resumable; the design may be "
+                        "larger)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="samples measured at once, each in a process of its own (default 1; "
+                        "give threads=1 with more than one)")
     p.add_argument("settings", nargs="*", metavar="key=value",
                    help="settings for every run (not the ranged parameters)")
     args = p.parse_args(argv)
@@ -609,9 +691,15 @@ def main(argv: list[str] | None = None) -> None:
         stop = duration(args.stop_after) if args.stop_after is not None else None
         done = finished_samples(folder) if folder.is_dir() else pd.DataFrame()
         left = spec.samples - len(done)
+        if args.workers < 1:
+            raise SettingError(f"--workers = {args.workers} is not allowed; it must be at "
+                               f"least 1.")
+        if args.enough is not None and args.enough < 1:
+            raise SettingError(f"--enough = {args.enough} is not allowed; it must be at "
+                               f"least 1.")
         per_sample, how = estimate(spec, done)
-        total = per_sample * max(left, 0)
-        if stop is None and total > limit:
+        total = per_sample * max(left, 0) / args.workers
+        if stop is None and args.enough is None and total > limit:
             raise SettingError(
                 f"The design is too large for the time at hand: {left} samples left at about "
                 f"{per_sample:.0f} s each (from {how}) would take about {say_duration(total)}, "
@@ -623,8 +711,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     progress(f"{folder}: {left} of {spec.samples} samples to run, about {per_sample:.0f} s each "
              f"(from {how}), about {say_duration(total)} in all"
-             + (f"; stopping after {say_duration(stop)}" if stop is not None else ""))
-    found = calibrate(folder, spec, stop, progress)
+             + (f" on {args.workers} workers" if args.workers > 1 else "")
+             + (f"; stopping after {say_duration(stop)}" if stop is not None else "")
+             + (f"; stopping at {args.enough} accepted" if args.enough is not None else ""))
+    found = calibrate(folder, spec, stop, progress, workers=args.workers, enough=args.enough)
     print(found["report"])
     print(f"\nwrote {folder}/ (ensemble.parquet, ensemble.csv, samples.csv, narrowing.csv, "
           f"pattern_effects.csv, seconds.csv, corner.png, report.txt)")
@@ -678,7 +768,7 @@ def resumed(args) -> Spec:
         raise SettingError(f"--resume goes on with the calibration as it was started (see "
                            f"{folder / META}); {', '.join(given + list(args.settings))} cannot "
                            f"be changed. Only --samples (more, for a Sobol' design), "
-                           f"--time-limit and --stop-after may be given.")
+                           f"--time-limit, --stop-after, --enough and --workers may be given.")
     if args.samples is not None and args.samples != spec.samples:
         if args.samples < spec.samples:
             raise SettingError(f"--samples {args.samples} is fewer than the calibration's "
