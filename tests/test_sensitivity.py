@@ -202,6 +202,14 @@ def test_when_too_few_trajectories_finish_the_analysis_says_why(tmp_path):
     assert any("Morris indices cannot be computed" in n for n in result.notes)
     assert result.indices.mu_star.isna().all()
     assert "No sample finished" in sa.report(result, "header")
+    # written over an older analysis, it leaves none of that analysis's figures behind
+    out = tmp_path / "study"
+    out.mkdir(exist_ok=True)
+    for old in ("morris.png", "sobol.png", "regime.png", "regime.csv"):
+        (out / old).write_text("an older analysis")
+    sa.write_result(out, result, "header")
+    assert not any((out / old).exists() for old in ("morris.png", "sobol.png", "regime.png"))
+    assert (out / "report.txt").read_text().startswith("header")
 
 
 # --- scenario discovery -----------------------------------------------------------------------

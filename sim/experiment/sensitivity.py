@@ -815,15 +815,22 @@ def write_progress(folder: Path, design: pd.DataFrame, runs: pd.DataFrame) -> No
 
 
 def write_result(folder: Path, result: Result, header: str) -> str:
-    """Every table, figure and the report; returns the report."""
+    """Every table, figure and the report; returns the report. A figure this result has no
+    data for is removed, so an analysis run again (``--analyse``) leaves no older figure
+    beside its tables."""
     write_progress(folder, result.design, result.runs)
     write_table(result.indices, folder, "indices")
     write_csv(result.boxes, folder / "boxes.csv")
-    if len(result.indices.dropna(subset=["mu_star"])):
+    drawn = {"morris.png": len(result.indices.dropna(subset=["mu_star"])) > 0,
+             "sobol.png": len(result.indices.dropna(subset=["ST"])) > 0,
+             "regime.png": len(result.regime) > 0, "regime.csv": len(result.regime) > 0}
+    for name in (n for n, made in drawn.items() if not made):
+        (folder / name).unlink(missing_ok=True)
+    if drawn["morris.png"]:
         save(morris_figure(result.study, result.indices), folder / "morris.png")
-    if len(result.indices.dropna(subset=["ST"])):
+    if drawn["sobol.png"]:
         save(sobol_figure(result.study, result.indices), folder / "sobol.png")
-    if len(result.regime):
+    if drawn["regime.png"]:
         write_csv(result.regime, folder / "regime.csv")
         save(discovery.regime_figure(result.study.ranges, result.regime, result.map_keys,
                                      _map_points(result), result.study), folder / "regime.png")
