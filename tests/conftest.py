@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import importlib.util
 import io
 import logging
 import os
@@ -218,3 +219,28 @@ def sim_cli():
     process (``module="sim.compare"`` etc. for the other command lines); see
     :func:`run_in_process`."""
     return run_in_process
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test marked ``browser`` needs Chromium and Playwright. On a laptop without them it is
+    skipped (by its own skipif); in CI (CI=true) it fails instead, before any skipif is read:
+    a browser test skipped in CI would pass unseen."""
+    if item.get_closest_marker("browser") is None or not in_ci():
+        return
+    if not CHROMIUM.exists():
+        pytest.fail(f"CI must run the browser tests: there is no Chromium at {CHROMIUM} "
+                    f"(Debian: apt-get install chromium chromium-driver; .ci/run installs it).",
+                    pytrace=False)
+    if importlib.util.find_spec("playwright") is None:
+        pytest.fail("CI must run the browser tests: playwright is not installed "
+                    "(pip install '.[test]').", pytrace=False)

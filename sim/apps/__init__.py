@@ -1,2 +1,3 @@
-"""The faces: the command line (``python -m sim``), the classroom page (``python -m sim.app``)
-and the tournament (``python -m sim.tournament``). Nothing imports this floor."""
+"""The faces: the command line (``python -m sim``), the classroom page (``python -m sim.app``),
+class mode (``python -m sim.app --class``) and the tournament (``python -m sim.tournament``).
+Nothing imports this floor."""

@@ -271,6 +271,137 @@ class Burst(Scheduled):
         self.ask_schedule = spread(self.asks, window)
 
 
+ASK_PLANS = ("spread", "daily", "bursts")
+
+
+@dataclass
+class DesignedSettings(StrategySettings):
+    """A strategy built from controls, not code (class mode's students design one): when the
+    asks go out, how much of the value posts go with them, how many replies it answers."""
+
+    ask_plan: str = setting(choices=ASK_PLANS, doc="when the asks go out: spread over the "
+                            "day-time hours, daily at ask_hour, or in bursts")
+    ask_hour: int = setting(0, 23, doc="hour of day of the daily asks and of each burst's start")
+    first_burst_day: int = setting(0, doc="day the first burst starts (0 = first day)")
+    bursts: int = setting(1, doc="how many bursts")
+    days_between: int = setting(1, doc="days from one burst's start to the next's")
+    burst_length: int = setting(1, doc="hours each burst lasts")
+    value_in_bursts: float = setting(**PROBABILITY, doc="share of the value posts that go out "
+                                     "in the bursts (the rest spread over the day-time hours)")
+
+
+@built_in
+class Designed(Scheduled):
+    """A strategy designed with controls (class mode's student page), run like any built-in:
+    ``python -m sim strategy=designed strategy.ask_plan=bursts strategy.bursts=3``.
+
+    The value posts are spread over the day-time hours, except a share ``value_in_bursts``
+    that goes out within the bursts. The asks are spread over the day-time hours
+    (``spread``), go out once a day at ``ask_hour`` (``daily``; several in that hour when
+    there are more asks than days), or evenly within ``bursts`` bursts of ``burst_length``
+    hours, the first on day ``first_burst_day`` at ``ask_hour``, one every ``days_between``
+    days (``bursts``). It spends its whole budget: with ``spread`` it is ``steady``; one burst
+    with ``value_in_bursts`` 0.75 and no replies is ``burst``.
+    """
+
+    Settings = DesignedSettings
+
+    @staticmethod
+    def burst_starts(values: dict[str, Any]) -> list[int]:
+        """The hours the bursts start."""
+        return [(values["first_burst_day"] + i * values["days_between"]) * 24
+                + values["ask_hour"] for i in range(values["bursts"])]
+
+    @classmethod
+    def check_settings(cls, values: dict[str, Any], hours: int) -> None:
+        """With ``bursts``: the bursts do not overlap and the last ends within the run."""
+        if values["ask_plan"] != "bursts":
+            return
+        length, gap = values["burst_length"], values["days_between"]
+        if values["bursts"] > 1 and length > gap * 24:
+            raise SettingError(
+                f"Setting 'strategy.burst_length' = {length} is not allowed. Bursts start "
+                f"every {gap} day(s) ({gap * 24} hours), so a burst of {length} hours would run "
+                f"into the next. Allowed: 1 <= value <= {gap * 24}. Change it on the command "
+                f"line (e.g. strategy.burst_length={gap * 24}) or space the bursts further "
+                f"(strategy.days_between=...).")
+        last = cls.burst_starts(values)[-1]
+        if last + length > hours:
+            days = hours // 24
+            raise SettingError(
+                f"Setting 'strategy.bursts' = {values['bursts']} is not allowed. The last burst "
+                f"(day {last // 24}, {values['ask_hour']}:00, {length} hours) ends at hour "
+                f"{last + length}, after the run ends ({days} days = {hours} hours). Allowed: "
+                f"bursts that end within the run. Change it on the command line (fewer "
+                f"strategy.bursts, an earlier strategy.first_burst_day, closer "
+                f"strategy.days_between, a shorter strategy.burst_length) or run longer "
+                f"(days=...).")
+
+    @classmethod
+    def fit_settings(cls, values: dict[str, Any], hours: int) -> list[str]:
+        """Bursts that would not fit: fewer of them, the first on the last day at the latest,
+        each no longer than the gap between them or the rest of the run."""
+        if values["ask_plan"] != "bursts":
+            return []
+        notes, days = [], hours // 24
+        if values["first_burst_day"] >= days:
+            notes.append(f"The first burst was set for day {values['first_burst_day']}, but "
+                         f"the run has {days} days (0 to {days - 1}): it starts on day "
+                         f"{days - 1} instead.")
+            values["first_burst_day"] = days - 1
+        if values["bursts"] > 1:
+            gap = values["days_between"] * 24
+            if values["burst_length"] > gap:
+                notes.append(f"Bursts {values['days_between']} day(s) apart last at most {gap} "
+                             f"hours: each is cut to {gap}.")
+                values["burst_length"] = gap
+            fit = 1 + (hours - values["burst_length"] - cls.burst_starts(values)[0]) // gap
+            if fit < values["bursts"]:
+                notes.append(f"{values['bursts']} bursts do not fit in the run: {max(fit, 1)} "
+                             f"go out instead.")
+                values["bursts"] = max(fit, 1)
+        room = hours - cls.burst_starts(values)[0]
+        if values["bursts"] == 1 and values["burst_length"] > room:
+            notes.append(f"A {values['burst_length']}-hour burst would outlast the run: it is "
+                         f"cut to {room} hours.")
+            values["burst_length"] = room
+        return notes
+
+    def __init__(self, *, ask_plan: str, ask_hour: int, first_burst_day: int, bursts: int,
+                 days_between: int, burst_length: int, value_in_bursts: float,
+                 **budget) -> None:
+        super().__init__(**budget)
+        self.ask_plan, self.ask_hour = ask_plan, ask_hour
+        self.first_burst_day, self.bursts, self.days_between = first_burst_day, bursts, days_between
+        self.burst_length, self.value_in_bursts = burst_length, value_in_bursts
+
+    def start(self, hours: int) -> None:
+        total, daytime = self.value_posts_total(hours), daytime_hours(0, hours)
+        self.value_schedule = spread(total, daytime)
+        if self.ask_plan == "spread":
+            self.ask_schedule = spread(self.asks, daytime)
+        elif self.ask_plan == "daily":
+            self.ask_schedule = spread(self.asks, [day * 24 + self.ask_hour
+                                                   for day in range(hours // 24)])
+        elif self.ask_plan == "bursts":
+            window = sorted({h for start in self.burst_starts(vars(self))
+                             for h in range(start, min(start + self.burst_length, hours))})
+            if not window:
+                raise StrategyError(f"strategy {self.name}: its bursts fall outside the run "
+                                    f"of {hours} hours")
+            inside = set(window)
+            outside = [h for h in daytime if h not in inside]
+            # with no staffed hour outside the bursts, every value post joins them
+            quiet = int(round((1 - self.value_in_bursts) * total)) if outside else 0
+            self.value_schedule = spread(quiet, outside)
+            for hour, n in spread(total - quiet, window).items():
+                self.value_schedule[hour] = self.value_schedule.get(hour, 0) + n
+            self.ask_schedule = spread(self.asks, window)
+        else:
+            raise StrategyError(f"strategy {self.name}: ask_plan {self.ask_plan!r} is not one "
+                                f"of {', '.join(ASK_PLANS)}")
+
+
 PLAN_COUNTS = ("value_posts", "asks", "replies", "follow_backs", "unfollow_backs")
 
 
