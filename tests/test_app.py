@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ import ipywidgets as widgets  # noqa: E402
 from sim.apps import page as app  # noqa: E402
 from sim.apps.page import ClassroomModel, follower_state  # noqa: E402
 from sim.config.compose import make_strategy, settings  # noqa: E402
+from sim.errors import SettingError  # noqa: E402
 from sim.model.agent_engine import AudienceModel  # noqa: E402
 from sim.model.array_engine import GONE, VectorAudience  # noqa: E402
 from sim.model.rules import Rules  # noqa: E402
@@ -31,6 +33,8 @@ from sim.model.rules import Rules  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "docs" / "classroom.md"
 SMALL = dict(followers=300, days=2)
+TINY_KNOBS = dict(posts_per_day=1.0, asks=7, burst_day=1, burst_hours=6, reply_share=0.5,
+                  reads_per_day=100.0, sensitivity=0.5, seed=0)  # the rest of compose's controls
 
 
 # --- follower states ----------------------------------------------------------------------------
@@ -105,7 +109,7 @@ def test_the_page_does_not_change_the_run():
     """Same settings, same tables as the plain engine: the page adds no random draws."""
     m = ClassroomModel(strategy="burst", compare_with="burst", burst_day=0, **SMALL)
     cfg = settings("strategy=burst", "strategy.burst_day=0", "audience.size=300", "days=2",
-                   "engine=vector", "threads=1", "strategy.reply_share=0.5")
+                   "engine=vector", "threads=1")
     plain = VectorAudience(cfg, make_strategy(cfg))
     m.advance(30)
     for _ in range(30):
@@ -156,9 +160,57 @@ def test_burst_settings_are_ignored_by_other_strategies():
     assert "burst_day" not in m.cfg.strategy and m.notes == []
 
 
+def test_the_replies_control_reaches_only_strategies_that_answer():
+    for strategy in app.STRATEGIES:
+        m = ClassroomModel(strategy=strategy, compare_with="none", followers=300, days=2,
+                           reply_share=0.9)
+        own = settings(f"strategy={strategy}").strategy
+        answers = own.get("reply_capacity", 0) > 0
+        assert app.answers(strategy) == answers
+        assert m.cfg.strategy.get("reply_share") == (0.9 if answers else own.get("reply_share"))
+    assert app.answers("steady") and not app.answers("burst")
+
+
+def test_the_page_offers_only_strategies_on_its_budget_and_platform():
+    """"Same audience and seed" and "the budget both strategies spend" hold for every strategy
+    the page offers: each runs on the main run's platform and days, with the asks control's
+    asks (silent, the baseline, asks nothing whatever the budget)."""
+    assert {"steady", "burst", "broadcast", "silent"} <= set(app.STRATEGIES)
+    assert not set(app.NOT_ON_PAGE) & set(app.STRATEGIES)
+    for name in app.STRATEGIES:
+        m = ClassroomModel(strategy="steady", compare_with=name, asks=7, posts_per_day=2.0,
+                           **SMALL)
+        rival = m.rival.cfg
+        assert rival.platform == m.cfg.platform and rival.days == m.cfg.days, name
+        assert rival.strategy.asks == (0 if name == "silent" else 7), name
+        assert rival.strategy.posts_per_day == (0.0 if name == "silent" else 2.0), name
+
+
+def test_strategies_off_the_page_would_not_follow_its_controls():
+    """Why they are off: obama_2011 brings its own platform and asks, and designed's own
+    controls are not on the page (with its defaults it is steady)."""
+    obama, _ = app.compose("obama_2011", **{**SMALL, **TINY_KNOBS})
+    steady, _ = app.compose("steady", **{**SMALL, **TINY_KNOBS})
+    assert obama.platform != steady.platform and obama.strategy.asks != TINY_KNOBS["asks"]
+    designed, _ = app.compose("designed", **{**SMALL, **TINY_KNOBS})
+    assert designed.strategy.ask_plan == "spread"  # steady's plan: nothing on the page moves it
+
+
+def test_the_controls_start_where_the_settings_do():
+    cfg = settings("strategy=burst")
+    d = app.DEFAULTS
+    assert (d["days"], d["posts_per_day"], d["asks"]) == (cfg.days, cfg.budget.posts_per_day,
+                                                          cfg.budget.asks)
+    assert (d["burst_day"], d["burst_hours"]) == (cfg.strategy.burst_day, cfg.strategy.burst_hours)
+    assert d["reply_share"] == settings("strategy=steady").strategy.reply_share
+    assert d["reads_per_day"] == cfg.audience.attention.reads_per_day
+    assert d["sensitivity"] == cfg.behaviour.reciprocity.sensitivity
+    m = ClassroomModel(compare_with="none", followers=300)
+    assert m.cfg.strategy.burst_day == cfg.strategy.burst_day == 20  # day 20 of 30
+
+
 def test_every_strategy_runs_as_main_and_as_comparison():
     names = app.STRATEGIES
-    assert {"steady", "burst", "broadcast", "silent", "obama_2011"} <= set(names)
     for main, rival in zip(names, names[1:] + names[:1]):
         m = ClassroomModel(strategy=main, compare_with=rival, followers=200, days=1)
         m.advance(1000)
@@ -397,6 +449,53 @@ def test_a_step_that_fails_stops_the_run_with_a_sentence(monkeypatch):
     assert alerts(rc, "error") == ["The run stopped at day 0, 00:00 (not started) "
                           "(the account is locked)."]
     assert len(rc.find(widgets.Image)) == 4
+
+
+def test_play_steps_the_run_it_found_not_one_built_meanwhile():
+    """A change of settings can land between ▶'s check that its run is still the page's and
+    the frame it then runs: the frame belongs to the old run, never to the new one."""
+    fresh = ClassroomModel(**SMALL)
+    changed = threading.Event()
+
+    class Old(ClassroomModel):
+        """A run whose ▶ loop meets a change of settings right after finding it current."""
+
+        @property
+        def running(self) -> bool:
+            if threading.current_thread() is not threading.main_thread() \
+                    and not changed.is_set():  # ▶'s loop, its first check: a visitor changes
+                changed.set()  # a setting now (rebuild's model.set, from another thread)
+                reactive.set(fresh)
+            return self.__dict__["_running"]
+
+        @running.setter
+        def running(self, value: bool) -> None:
+            self.__dict__["_running"] = value
+
+    old = Old(**SMALL)
+    reactive, rc = render(old)
+    button(rc, "▶ Play").click()
+    deadline = time.time() + 60
+    while max(old.hour, fresh.hour) < app.RENDER_EVERY - 1 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(3 * app.PAUSE)  # ▶'s loop sees the new run and ends
+    assert changed.is_set() and reactive.value is fresh
+    assert fresh.hour == -1 and fresh.rival.hour == -1  # the new run waits at hour 0
+    assert old.hour == app.RENDER_EVERY - 1  # the frame went to the run ▶ found
+
+
+def test_settings_the_checks_refuse_keep_the_last_run_and_say_why(monkeypatch):
+    reactive, rc = render(ClassroomModel(**SMALL))
+    before = reactive.value
+
+    def refuse(cfg):
+        raise SettingError("Setting 'audience.size' cannot be run here.")
+
+    monkeypatch.setattr(app, "check", refuse)
+    type_into(rc, "Asks over the run", "2")
+    assert reactive.value is before and before.settings["asks"] == app.DEFAULTS["asks"]
+    assert alerts(rc, "error") == ["These settings could not be run; the page keeps the last run "
+                                   "(Setting 'audience.size' cannot be run here.)."]
 
 
 def test_each_visitor_gets_a_model_of_their_own():

@@ -15,6 +15,7 @@ server's log), never in place of the page. The followers' rules stay in :mod:`si
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import logging
@@ -38,7 +39,6 @@ from omegaconf import DictConfig
 from sim.config.checks import check, fit_strategy
 from sim.config.compose import make_strategy, settings
 from sim.config.schema import strategy_names
-from sim.errors import SettingError
 from sim.model import array_engine
 from sim.model.array_engine import FollowerRef, VectorAudience
 from sim.model.rules import Rules, credit, unfollow_hazard
@@ -48,18 +48,40 @@ from sim.model.strategies import BUILT_IN, Strategy
 log = logging.getLogger(__name__)
 
 TITLE = "How an audience answers a posting strategy"
-STRATEGIES = tuple(strategy_names())  # the files of conf/strategy/
+# Strategies the page does not offer: its comparison is "the same audience and seed" and its
+# budget controls are "the budget both strategies spend", which holds only for strategies that
+# take the page's budget and platform. obama_2011 (a ``@package _global_`` case) brings its own
+# platform (twitter_2011, no mute), days and asks (101); designed (class mode's strategy) is
+# steady unless its own controls (ask plan, bursts) are set, and the page has none of them.
+# tests/test_app.py checks that every strategy offered follows the page's platform and asks.
+NOT_ON_PAGE = ("obama_2011", "designed")
+STRATEGIES = tuple(s for s in strategy_names() if s not in NOT_ON_PAGE)  # conf/strategy/'s others
 SAMPLE = 400  # followers shown as squares: a 20 x 20 grid
 RENDER_EVERY = 24  # hours in a Step and in a frame of ▶: a day, so a run ends on a frame
 PAUSE = 0.05  # seconds between frames of ▶, for the browser to show each
 
 # --- the model with keyword settings ------------------------------------------------------------
 
-DEFAULTS = dict(strategy="burst", compare_with="steady", followers=20_000, days=30,
-                posts_per_day=1.0, asks=10, burst_day=20, burst_hours=6, reply_share=0.5,
-                reads_per_day=100.0, sensitivity=0.5, seed=0)
-
 _compose_lock = threading.Lock()  # Hydra's composition is global state; visitors share it
+
+
+def config_defaults() -> dict:
+    """The controls' starting values that the settings (conf/) define: the budget, days, the
+    burst's day and length (burst's), the share of replies answered (steady's), reading and
+    reciprocity. Read once, so that the page starts where ``python -m sim`` does."""
+    with _compose_lock:
+        burst, steady = settings("strategy=burst"), settings("strategy=steady")
+    return dict(days=int(burst.days), posts_per_day=float(burst.budget.posts_per_day),
+                asks=int(burst.budget.asks), burst_day=int(burst.strategy.burst_day),
+                burst_hours=int(burst.strategy.burst_hours),
+                reply_share=float(steady.strategy.reply_share),
+                reads_per_day=float(burst.audience.attention.reads_per_day),
+                sensitivity=float(burst.behaviour.reciprocity.sensitivity))
+
+
+# the page's own choices (a classroom-sized audience, the pair it opens on, a seed), then conf/'s
+DEFAULTS = dict(strategy="burst", compare_with="steady", followers=20_000, seed=0,
+                **config_defaults())
 
 
 def compose(strategy: str, followers: int, days: int, posts_per_day: float, asks: int,
@@ -68,30 +90,34 @@ def compose(strategy: str, followers: int, days: int, posts_per_day: float, asks
     """The run's settings from the page's controls, and notes on what had to be changed.
 
     A burst that would not fit in the run is moved and shortened rather than refused, so no
-    control can break the page; settings the checks still refuse fall back to the strategy's
-    defaults, with the reason as a note. One thread per run: a classroom server shares its
-    cores among its visitors.
+    control can break the page; settings the checks still refuse raise a
+    :class:`~sim.errors.SettingError`, and the page keeps its last run and says why. One
+    thread per run: a classroom server shares its cores among its visitors.
     """
-    engine = ["engine=vector", "threads=1"]
-    overrides = [f"strategy={strategy}", *engine, f"seed={int(seed)}",
+    overrides = [f"strategy={strategy}", "engine=vector", "threads=1", f"seed={int(seed)}",
                  f"days={int(days)}", f"audience.size={int(followers)}",
                  f"budget.posts_per_day={float(posts_per_day)}", f"budget.asks={int(asks)}",
-                 f"strategy.reply_share={float(reply_share)}",
                  f"audience.attention.reads_per_day={float(reads_per_day)}",
                  f"behaviour.reciprocity.sensitivity={float(sensitivity)}"]
+    if answers(strategy):  # burst, broadcast and silent never answer, whatever the control says
+        overrides.append(f"strategy.reply_share={float(reply_share)}")
     if has_burst(strategy):
         overrides += [f"strategy.burst_day={int(burst_day)}",
                       f"strategy.burst_hours={int(burst_hours)}"]
     with _compose_lock:
         cfg = settings(*overrides)
     notes = fit_strategy(cfg)
-    try:
-        check(cfg)
-    except SettingError as error:
-        notes.append(f"{error} The run uses the {strategy} defaults instead.")
-        with _compose_lock:
-            cfg = settings(f"strategy={strategy}", *engine)
+    check(cfg)
     return cfg, notes
+
+
+@functools.cache
+def answers(strategy: str) -> bool:
+    """Whether the strategy answers replies (its settings give it room to: reply_capacity),
+    so that the page's replies-answered control reaches it."""
+    with _compose_lock:
+        cfg = settings(f"strategy={strategy}")
+    return int(cfg.strategy.get("reply_capacity", 0) or 0) > 0
 
 
 def has_burst(strategy: str) -> bool:
@@ -215,20 +241,34 @@ def follower_state(f, rules: Rules) -> str:
     return "neutral"
 
 
-def state_counts(model: VectorAudience) -> dict[str, int]:
-    """How many of the model's sampled followers are in each state."""
-    counts = dict.fromkeys(STATES, 0)
-    for f in model.sample:
-        counts[follower_state(f, model.rules)] += 1
-    return counts
-
-
-def sample_states(run: VectorAudience) -> list[str]:
+def sample_states(run: Audience) -> list[str]:
     """The sampled followers' states at the run's hour, worked out once an hour: the squares
-    and the headline's figures both read them."""
+    and the headline's figures both read them (and class mode's replay)."""
     if getattr(run, "states_at", (None,))[0] != run.hour:
         run.states_at = (run.hour, [follower_state(f, run.rules) for f in run.sample])
     return run.states_at[1]
+
+
+def state_counts(run: Audience) -> dict[str, int]:
+    """How many of the run's sampled followers are in each state, in the order of STATES."""
+    states = sample_states(run)
+    return {s: states.count(s) for s in STATES}
+
+
+def draw_squares(ax, run: Audience) -> dict[str, int]:
+    """The run's sampled followers on ``ax``, one square each in a square grid, coloured by
+    :func:`follower_state` (white: no follower there), titled with the run's label; returns
+    :func:`state_counts`. The page's squares and class mode's replay both draw with it."""
+    side = math.ceil(math.sqrt(SAMPLE))
+    states = sample_states(run)
+    codes = np.full(side * side, np.nan)
+    codes[:len(states)] = [STATES.index(s) for s in states]
+    ax.imshow(codes.reshape(side, side), cmap=ListedColormap(COLOURS).with_extremes(bad="white"),
+              vmin=-0.5, vmax=len(STATES) - 0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(run.label, fontsize=14)
+    return state_counts(run)
 
 
 # --- what the page shows, as plain data and figures -----------------------------------------------
@@ -403,18 +443,7 @@ def squares_figure(model: ClassroomModel) -> Figure:
     everyone = runs(model)
     fig = Figure(figsize=(5.6, 3.4))
     axes = np.atleast_1d(fig.subplots(1, len(everyone)))
-    side = math.ceil(math.sqrt(SAMPLE))
-    cmap = ListedColormap(COLOURS).with_extremes(bad="white")  # white: no follower there
-    counts = []
-    for ax, run in zip(axes, everyone):
-        states = sample_states(run)
-        counts.append({s: states.count(s) for s in STATES})
-        codes = np.full(side * side, np.nan)
-        codes[:len(states)] = [STATES.index(s) for s in states]
-        ax.imshow(codes.reshape(side, side), cmap=cmap, vmin=-0.5, vmax=len(STATES) - 0.5)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(run.label, fontsize=14)
+    counts = [draw_squares(ax, run) for ax, run in zip(axes, everyone)]
     names = [r.label for r in everyone]
     fig.legend(handles=[Patch(color=c, label=f"{s}: " + " / ".join(
                    f"{name} {n[s]}" for name, n in zip(names, counts)))
@@ -570,12 +599,15 @@ def Classroom(model: solara.Reactive[ClassroomModel]):
     trouble = solara.use_reactive("")  # the last error the page caught
     run = model.value
 
-    def advance() -> None:
+    def advance(current: ClassroomModel) -> None:
+        """A frame of ``current``: the run that Step or ▶ found on the page, not whichever run
+        is there by now (a change of settings may have built a new one meanwhile)."""
         try:
-            model.value.advance(RENDER_EVERY)
+            current.advance(RENDER_EVERY)
         except Exception as error:  # noqa: BLE001 - a failed hour stops the run, not the page
-            trouble.set(sentence(f"The run stopped at {clock(model.value)}", error))
-            playing.set(False)
+            if model.value is current:  # a run the page has dropped has nothing to report
+                trouble.set(sentence(f"The run stopped at {clock(current)}", error))
+                playing.set(False)
         frame.set(frame.value + 1)
 
     def play() -> None:
@@ -585,7 +617,7 @@ def Classroom(model: solara.Reactive[ClassroomModel]):
         current.player = player
         while playing.value and model.value is current and current.running \
                 and current.player is player:
-            advance()
+            advance(current)
             time.sleep(PAUSE)
         if model.value is current and current.player is player:
             playing.set(False)
@@ -625,7 +657,7 @@ def Classroom(model: solara.Reactive[ClassroomModel]):
         solara.AppBarTitle(TITLE)
     with solara.Sidebar():
         with solara.Column(classes=["sim-controls"]):
-            Buttons(run, frame, playing, on_step=advance,
+            Buttons(run, frame, playing, on_step=lambda: advance(model.value),
                     on_reset=lambda: rebuild({}, "Reset: the run started again from day 0."))
             with solara.Column(gap="4px"):  # one place for messages: the controls below
                 if notice.value:  # keep their widgets (and a box's focus) when one comes

@@ -9,15 +9,12 @@ page's (:mod:`sim.apps.page`), so a square means the same on both pages.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from omegaconf import DictConfig
 
-from sim.apps.page import COLOURS, SAMPLE, STATES, follower_sample, follower_state
+from sim.apps.page import COLOURS, STATES, draw_squares, follower_sample
 from sim.model.engines import build
 from sim.model.simulation import Audience
 from sim.model.strategies import Strategy
@@ -52,12 +49,6 @@ class Replay:
                 if model.running:
                     model.step()
 
-    def counts(self, model: Audience) -> dict[str, int]:
-        counts = dict.fromkeys(STATES, 0)
-        for f in model.sample:
-            counts[follower_state(f, model.rules)] += 1
-        return counts
-
     def figure(self) -> Figure:
         """Followers over time for both runs, then each run's sampled followers."""
         fig = Figure(figsize=(12.0, 3.9), layout="constrained")
@@ -72,18 +63,9 @@ class Replay:
         ax.set_title(f"Followers, day {self.day:.0f} of {self.cfg.days}", fontsize=11)
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(frameon=False, fontsize=9, loc="lower left")
-        side = math.ceil(math.sqrt(SAMPLE))
-        cmap = ListedColormap(COLOURS).with_extremes(bad="white")
         for i, model in enumerate(self.models):
             square = fig.add_subplot(grid[i + 1])
-            codes = np.full(side * side, np.nan)
-            codes[:len(model.sample)] = [STATES.index(follower_state(f, model.rules))
-                                         for f in model.sample]
-            square.imshow(codes.reshape(side, side), cmap=cmap, vmin=-0.5,
-                          vmax=len(STATES) - 0.5)
-            square.set_xticks([])
-            square.set_yticks([])
-            counts = self.counts(model)
+            counts = draw_squares(square, model)
             square.set_title(model.label, fontsize=11, color=LINE_COLOURS[i % 2])
             square.set_xlabel(", ".join(f"{counts[s]} {s}" for s in STATES if counts[s]),
                               fontsize=8)
