@@ -42,7 +42,7 @@ from sim.apps.class_mode.store import Store, new_student  # noqa: E402
 from sim.apps.class_mode.submission import CONTROLS, ClassRules, Refused, Submission, read  # noqa: E402
 from sim.config.compose import make_strategy  # noqa: E402
 from sim.config.compose import settings as compose  # noqa: E402
-from sim.model.strategies import ASK_PLANS, Designed  # noqa: E402
+from sim.model.strategies import ASK_PLANS, BurstsDoNotFit, Designed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ClassRules(posts_per_day=1.0, asks=10, days=30, reply_capacity=20)
@@ -92,11 +92,15 @@ def test_a_good_form_is_a_submission_with_shares_as_fractions():
     ({"ask_hour": "24"}, "ask_hour", "= 24:00 is not allowed: give a whole number from 0 to 23."),
     ({"first_burst_day": "30"}, "first_burst_day", "give a whole number from 0 to 29."),
     ({"first_burst_day": "29", "bursts": "1", "burst_length": "48"}, "burst_length",
-     "Hours each burst lasts = 48 does not fit: a burst from day 29, 12:00 can last at most 12 h"),
+     "Hours each burst lasts = 48 h does not fit: a burst from day 29, 12:00 can last at most "
+     "12 hours in a 30-day run; give at most 12 h."),
     ({"days_between": "1", "burst_length": "30"}, "burst_length",
-     "would run into the next burst, 1 day(s) later: give at most 24 h"),
+     "so a burst of 30 hours would run into the next; give at most 24 h."),
     ({"bursts": "5"}, "bursts", "Number of bursts = 5 does not fit: from day 20, 3 day(s) "
-                                "apart, at most 4 end within the 30-day run"),
+                                "apart, at most 4 end within the 30-day run; give at most 4."),
+    ({"name": "_Eve"}, "name", "Name '_Eve' is not allowed"),  # a legend leaves "_..." out
+    ({"name": "-Eve"}, "name", "Name '-Eve' is not allowed"),
+    ({"reply_share": "50%%"}, "reply_share", "Replies answered = '50%' is not a number"),
 ])
 def test_a_bad_form_is_refused_in_one_sentence_naming_the_control(changes, field, says):
     with pytest.raises(Refused) as refused:
@@ -116,6 +120,14 @@ def test_a_decimal_comma_is_read_and_names_are_tidied():
     s = read(form(posts_per_day="0,5", name="  Ada   Lovelace "), RULES)
     assert (s.posts_per_day, s.name) == (0.5, "Ada Lovelace")
     assert read(form(name="Zoë"), RULES).name == "Zoë"
+    assert read(form(name="9 lives_x"), RULES).name == "9 lives_x"
+
+
+def test_a_per_cent_sign_is_read_for_per_cent_controls_only():
+    s = read(form(reply_share="40%", value_in_bursts=" 50 % "), RULES)
+    assert (s.reply_share, s.value_in_bursts) == (0.4, 0.5)
+    with pytest.raises(Refused, match="Asks over the run = '5%' is not a number"):
+        read(form(asks="5%"), RULES)
 
 
 def test_the_budget_is_the_class_settings():
@@ -202,6 +214,42 @@ def test_designed_runs_from_the_command_line_and_refuses_bursts_that_do_not_fit(
                   "days=5", cwd=tmp_path)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "Setting 'strategy.bursts' = 9 is not allowed" in bad.stderr
+
+
+@pytest.mark.parametrize("values, setting, says", [
+    # one burst too late or too long: the setting at fault, never 'bursts' = 1
+    ({"first_burst_day": 9}, "first_burst_day",
+     "Setting 'strategy.first_burst_day' = 9 is not allowed: the run has 5 days (0 to 4). "
+     "Allowed: 0 <= value <= 4."),
+    ({"first_burst_day": 4, "burst_length": 20}, "burst_length",
+     "Setting 'strategy.burst_length' = 20 is not allowed: a burst from day 4, 12:00 can last "
+     "at most 12 hours in a 5-day run. Allowed: 1 <= value <= 12."),
+    ({"bursts": 3, "burst_length": 30}, "burst_length", "Allowed: 1 <= value <= 24."),
+    ({"bursts": 4, "first_burst_day": 2}, "bursts", "Setting 'strategy.bursts' = 4 is not "
+                                                    "allowed: from day 2, 1 day(s) apart, at "
+                                                    "most 3 end within the 5-day run."),
+])
+def test_designed_names_the_setting_that_keeps_its_bursts_from_fitting(values, setting, says):
+    settings_ = dict(ask_plan="bursts", ask_hour=12, first_burst_day=0, bursts=1,
+                     days_between=1, burst_length=6, value_in_bursts=0.0) | values
+    with pytest.raises(BurstsDoNotFit) as refused:
+        Designed.check_settings(settings_, 5 * 24)
+    assert refused.value.setting == setting and says in str(refused.value)
+    assert refused.value.value == values[setting]
+
+
+def test_the_command_to_try_it_at_home_runs_with_the_class_settings(tmp_path, sim_cli):
+    overrides = ["audience.size=100", "days=35", "budget.asks=4", "engine=vector"]
+    submission = read(form(asks="4", first_burst_day="32", bursts="1", burst_length="10",
+                           reply_share="50 %"), ClassRules.from_settings(compose(*overrides)))
+    line = submission.command_line(overrides, seed=3)
+    assert line.startswith("python -m sim audience.size=100 days=35 budget.asks=4 "
+                           "engine=vector strategy=designed ") and line.endswith(" seed=3")
+    # a burst on day 32: past the end of python -m sim's own 30 days, within the class's 35
+    done = sim_cli(*line.split()[3:], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    alone = sim_cli(*submission.command_line().split()[3:], cwd=tmp_path)
+    assert alone.returncode == 2 and "strategy.first_burst_day" in alone.stderr
 
 
 # --- the store ---------------------------------------------------------------------------------
@@ -323,7 +371,10 @@ def test_a_student_who_comes_back_sees_and_keeps_their_submission(a_class):
     assert "Thank you: your strategy is in." in page and "‘Ada’" in page
     _, _, page = call(student.app, "GET", "/student", cookie=me)  # the page dropped, came back
     assert "Your submission:" in page and 'value="Ada"' in page and "value='40'" in page
-    assert "strategy.ask_plan=bursts" in page  # how to run it at home
+    assert "strategy.ask_plan=bursts" in page  # how to run it at home, with the class's
+    assert "python -m sim audience.size=200 days=4 strategy=designed" in page  # settings
+    assert "seed=0</code>" in page
+    assert 'maxlength="24"' in page and "1 to 24 letters" in page
     _, headers, page = call(student.app, "GET", "/student")  # another device: a new student
     assert "Your submission" not in page and cookie_of(headers) != me
     assert len(a_class.store) == 1
@@ -345,6 +396,19 @@ def test_a_refusal_comes_back_with_its_reason_and_the_values_as_typed(a_class):
     assert status == 200 and "The form is too large" in page
 
 
+def test_a_submission_the_disk_cannot_keep_is_refused_in_one_sentence(a_class, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sim.apps.class_mode.store.write_whole", full)
+    _, headers, _ = call(student.app, "GET", "/student")
+    status, _, page = call(student.app, "POST", "/student", small(), cookie=cookie_of(headers))
+    assert status == 200 and "Traceback" not in page
+    assert ("Not submitted. The teacher&#x27;s machine could not save it: No space left on "
+            "device. Try again in a moment.") in page
+    assert len(a_class.store) == 0
+
+
 def test_only_this_machine_opens_the_teachers_page(a_class):
     teacher = []
 
@@ -364,6 +428,23 @@ def test_only_this_machine_opens_the_teachers_page(a_class):
     assert call(app, "GET", "/", client=("192.168.1.5", 4000),
                 server=("192.168.1.5", 8765))[2] == "teacher"  # this machine, by its address
     assert teacher == ["/", "/", "/"]
+    status, headers, _ = call(app, "GET", "/", client=None)  # no address: not this machine
+    assert status == 307 and teacher == ["/", "/", "/"]
+    closed = []
+
+    async def websocket(client):
+        async def receive():
+            return {"type": "websocket.connect"}
+
+        async def send(message):
+            closed.append(message)
+
+        await app({"type": "websocket", "path": "/jupyter/api/kernels/1/channels",
+                   "client": client, "server": ("127.0.0.1", 80), "headers": []}, receive, send)
+
+    asyncio.run(websocket(("192.168.1.20", 4000)))
+    asyncio.run(websocket(None))
+    assert closed == [{"type": "websocket.close", "code": 1008}] * 2 and len(teacher) == 3
 
 
 # --- the class tournament -----------------------------------------------------------------------
@@ -396,6 +477,7 @@ def test_the_class_tournament_ranks_submissions_with_the_references(a_class, mon
     assert {p.name for p in written.iterdir()} >= {"standings.csv", "runs.csv", "report.txt",
                                                     "standings.png"}
     assert a_class.rank_of("Cleo")[1] == 5 and a_class.rank_of("Nobody") is None
+    assert a_class.live is None  # the table so far is gone once the tournament is done
     # a second run plays only what changed: Bob's new strategy
     a_class.submit(keys["Bob"], small(name="Bob", ask_plan="daily"))
     original = tournament.play
@@ -403,6 +485,59 @@ def test_the_class_tournament_ranks_submissions_with_the_references(a_class, mon
                         steps.append(entries[0].name) or original(entries, *a, **k))
     assert a_class.run_tournament(wait=True)
     assert steps == ["Bob"]
+
+
+def test_students_see_ranks_only_from_a_finished_tournament(a_class, monkeypatch):
+    a_class.submit(new_student(), small(name="Ada", ask_plan="daily"))
+    seen = []
+    original = a_class.tournament.play
+
+    def play(records, progress):
+        def step(done, total, table):
+            progress(done, total, table)
+            # while it runs: the teacher's page has the table so far, the students no rank
+            seen.append((a_class.live is not None, a_class.standings, a_class.rank_of("Ada")))
+        return original(records, step)
+
+    monkeypatch.setattr(a_class.tournament, "play", play)
+    a_class.run_tournament(wait=True)
+    assert seen and all(live and standings is None and rank is None
+                        for live, standings, rank in seen)
+    assert a_class.rank_of("Ada") is not None and a_class.live is None
+
+
+def test_the_class_tournament_keeps_only_the_current_strategies_runs(a_class):
+    me = new_student()
+    for plan in ("daily", "spread", "bursts"):
+        a_class.submit(me, small(ask_plan=plan))
+        a_class.run_tournament(wait=True)
+    assert len(a_class.tournament._done) == 3  # Ada's latest, steady and burst
+
+
+def test_the_teacher_removes_a_submission_with_its_file(a_class):
+    import ipyvuetify as v  # noqa: PLC0415
+    import solara  # noqa: PLC0415
+
+    from sim.apps.class_mode import teacher  # noqa: PLC0415
+
+    rude, kind = new_student(), new_student()
+    a_class.submit(rude, small(name="Rude word"))
+    a_class.submit(kind, small(name="Kind"))
+    seen = a_class.version
+    _, rc = solara.render(teacher.Page(), handle_error=False)
+    try:
+        rc.find(v.Btn, children=["remove Rude word"]).widget.click()
+        rc.find(v.Btn, children=["remove Kind"]).assert_single()
+        deadline = time.time() + 10  # the page redraws when it sees the class change
+        while rc.find(v.Btn, children=["remove Rude word"]).widgets and time.time() < deadline:
+            time.sleep(0.05)
+        assert rc.find(v.Btn, children=["remove Rude word"]).widgets == []
+    finally:
+        rc.close()
+    assert [r.student for r in a_class.store.records()] == [kind] and a_class.version != seen
+    assert sorted(p.stem for p in (a_class.folder / "submissions").iterdir()) == [kind]
+    assert a_class.remove(rude) is None  # gone already: nothing to do
+    assert [r.student for r in Store(a_class.folder / "submissions").records()] == [kind]
 
 
 def test_the_replay_shows_the_top_and_the_bottom_day_by_day(a_class):
@@ -475,20 +610,28 @@ def test_python_m_sim_app_without_class_starts_the_page_as_before(monkeypatch):
     (["strategy=burst"], "Setting 'strategy' cannot be set in class mode"),
     (["seed=3"], "Setting 'seed' cannot be set in class mode"),
     (["engine=agents"], "Setting 'engine' cannot be set in class mode"),
+    (["threads=4"], "Setting 'threads' cannot be set in class mode"),
+    (["--host", "no-such-host.invalid"], "--host is not an address or a name this machine "
+                                         "knows"),
+    (["--class-folder", "no/such/parent/class"], "its parent folder no/such/parent does not "
+                                                 "exist"),
+    (["--class-folder", "docs"], "--class-folder docs is a folder with other files in it and "
+                                 "no class's config.yaml"),
     (["days=0"], "Setting 'days' = 0 is not allowed"),
     (["lots"], "'lots' is not a setting: give settings as KEY=VALUE"),
     (["--seeds", "0"], "--seeds 0: give 1 to 100 seeds."),
     (["--port", "70000"], "--port 70000 is not a port"),
 ])
 def test_bad_input_is_one_paragraph_and_exit_2(args, says, capsys, monkeypatch, tmp_path):
-    monkeypatch.chdir(ROOT if "README.md" in args else tmp_path)
+    monkeypatch.chdir(ROOT if "README.md" in args or "docs" in args else tmp_path)
     with pytest.raises(SystemExit) as done:
         entry.main(["--class", "--host", "127.0.0.1", "--port", "0", *args])
     err = capsys.readouterr().err
     assert done.value.code == 2
     assert err.startswith("sim.app --class: ") and says in err
     assert "Traceback" not in err and err.count("\n") == 1
-    assert not (tmp_path / "results").exists()
+    assert not (tmp_path / "results").exists() and not (tmp_path / "no").exists()
+    assert not (ROOT / "docs" / "submissions").exists()
 
 
 def test_a_busy_port_and_a_class_folder_with_another_budget_are_refused(tmp_path, capsys):
@@ -499,7 +642,9 @@ def test_a_busy_port_and_a_class_folder_with_another_budget_are_refused(tmp_path
         with pytest.raises(SystemExit):
             entry.main(["--class", "--host", "127.0.0.1", "--port", str(port),
                         "--class-folder", str(tmp_path / "a")])
-    assert f"Cannot serve on --host 127.0.0.1 --port {port}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"Cannot serve on --host 127.0.0.1 --port {port}" in err
+    assert "Another program serves on that port: give another port" in err
     Classroom(class_mode.class_settings(SMALL), tmp_path / "b", [0], SMALL)
     with pytest.raises(SystemExit):
         entry.main(["--class", "--host", "127.0.0.1", "--port", "0", "--class-folder",

@@ -193,6 +193,36 @@ class Silent(Strategy):
     """Posts nothing, answers nobody: the baseline of doing nothing."""
 
 
+def in_bursts(total: int, asks: int, window: list[int], quiet_share: float,
+              hours: int) -> tuple[dict[int, int], dict[int, int]]:
+    """(value schedule, ask schedule) of a bursty strategy: a share ``quiet_share`` of the
+    ``total`` value posts spread over the day-time hours outside ``window`` (the bursts'
+    hours), the rest of them and all the asks evenly within it. With no day-time hour outside
+    the bursts, the quiet posts join the bursts."""
+    inside = set(window)
+    outside = [h for h in daytime_hours(0, hours) if h not in inside]
+    quiet = int(round(quiet_share * total)) if outside else 0
+    values = spread(quiet, outside)
+    for hour, n in spread(total - quiet, window).items():
+        values[hour] = values.get(hour, 0) + n
+    return values, spread(asks, window)
+
+
+class BurstsDoNotFit(SettingError):
+    """Bursts that overlap or outlast the run: ``setting`` (a setting of ``designed``) is at
+    fault, at ``value``; ``low`` to ``high`` would fit. ``why`` and ``advice`` are phrases the
+    student's page reuses."""
+
+    def __init__(self, setting: str, value: int, low: int, high: int, why: str,
+                 advice: str) -> None:
+        super().__init__(
+            f"Setting 'strategy.{setting}' = {value} is not allowed: {why}. Allowed: "
+            f"{low} <= value <= {high}. Change it on the command line (e.g. "
+            f"strategy.{setting}={high}), {advice}, or run longer (days=...).")
+        self.setting, self.value, self.low, self.high = setting, value, low, high
+        self.why, self.advice = why, advice
+
+
 @dataclass
 class BurstSettings(StrategySettings):
     """Dormant-then-burst: near-quiet for days, then asks packed into a few hours."""
@@ -262,13 +292,8 @@ class Burst(Scheduled):
         if not window:
             raise StrategyError(f"strategy {self.name}: the burst (hours {self.burst_start} to "
                                 f"{self.burst_end}) falls outside the run of {hours} hours")
-        outside = [h for h in daytime_hours(0, hours) if not self.burst_start <= h < self.burst_end]
-        # With no staffed hour outside the burst, the quiet posts join the burst.
-        quiet = int(round(self.quiet_share * total)) if outside else 0
-        self.value_schedule = spread(quiet, outside)
-        for hour, n in spread(total - quiet, window).items():
-            self.value_schedule[hour] = self.value_schedule.get(hour, 0) + n
-        self.ask_schedule = spread(self.asks, window)
+        self.value_schedule, self.ask_schedule = in_bursts(total, self.asks, window,
+                                                           self.quiet_share, hours)
 
 
 ASK_PLANS = ("spread", "daily", "bursts")
@@ -314,28 +339,35 @@ class Designed(Scheduled):
 
     @classmethod
     def check_settings(cls, values: dict[str, Any], hours: int) -> None:
-        """With ``bursts``: the bursts do not overlap and the last ends within the run."""
+        """With ``bursts``: the first burst starts and ends within the run, the bursts do not
+        overlap and the last ends within the run; else :class:`BurstsDoNotFit`, naming the
+        setting at fault."""
         if values["ask_plan"] != "bursts":
             return
         length, gap = values["burst_length"], values["days_between"]
+        first, days = cls.burst_starts(values)[0], hours // 24
+        if first >= hours:
+            raise BurstsDoNotFit(
+                "first_burst_day", values["first_burst_day"], 0, days - 1,
+                f"the run has {days} days (0 to {days - 1})", "start the bursts earlier")
+        if first + length > hours:
+            raise BurstsDoNotFit(
+                "burst_length", length, 1, hours - first,
+                f"a burst from day {values['first_burst_day']}, {values['ask_hour']}:00 can "
+                f"last at most {hours - first} hours in a {days}-day run",
+                "make it shorter or start it earlier")
         if values["bursts"] > 1 and length > gap * 24:
-            raise SettingError(
-                f"Setting 'strategy.burst_length' = {length} is not allowed. Bursts start "
-                f"every {gap} day(s) ({gap * 24} hours), so a burst of {length} hours would run "
-                f"into the next. Allowed: 1 <= value <= {gap * 24}. Change it on the command "
-                f"line (e.g. strategy.burst_length={gap * 24}) or space the bursts further "
-                f"(strategy.days_between=...).")
-        last = cls.burst_starts(values)[-1]
-        if last + length > hours:
-            days = hours // 24
-            raise SettingError(
-                f"Setting 'strategy.bursts' = {values['bursts']} is not allowed. The last burst "
-                f"(day {last // 24}, {values['ask_hour']}:00, {length} hours) ends at hour "
-                f"{last + length}, after the run ends ({days} days = {hours} hours). Allowed: "
-                f"bursts that end within the run. Change it on the command line (fewer "
-                f"strategy.bursts, an earlier strategy.first_burst_day, closer "
-                f"strategy.days_between, a shorter strategy.burst_length) or run longer "
-                f"(days=...).")
+            raise BurstsDoNotFit(
+                "burst_length", length, 1, gap * 24,
+                f"bursts start every {gap} day(s), so a burst of {length} hours would run "
+                f"into the next", "make it shorter or space the bursts further")
+        fit = 1 + (hours - length - first) // (gap * 24)
+        if values["bursts"] > fit:
+            raise BurstsDoNotFit(
+                "bursts", values["bursts"], 1, fit,
+                f"from day {values['first_burst_day']}, {gap} day(s) apart, at most {fit} "
+                f"end within the {days}-day run", "give fewer, start earlier or space them "
+                "closer")
 
     @classmethod
     def fit_settings(cls, values: dict[str, Any], hours: int) -> list[str]:
@@ -389,14 +421,8 @@ class Designed(Scheduled):
             if not window:
                 raise StrategyError(f"strategy {self.name}: its bursts fall outside the run "
                                     f"of {hours} hours")
-            inside = set(window)
-            outside = [h for h in daytime if h not in inside]
-            # with no staffed hour outside the bursts, every value post joins them
-            quiet = int(round((1 - self.value_in_bursts) * total)) if outside else 0
-            self.value_schedule = spread(quiet, outside)
-            for hour, n in spread(total - quiet, window).items():
-                self.value_schedule[hour] = self.value_schedule.get(hour, 0) + n
-            self.ask_schedule = spread(self.asks, window)
+            self.value_schedule, self.ask_schedule = in_bursts(
+                total, self.asks, window, 1 - self.value_in_bursts, hours)
         else:
             raise StrategyError(f"strategy {self.name}: ask_plan {self.ask_plan!r} is not one "
                                 f"of {', '.join(ASK_PLANS)}")

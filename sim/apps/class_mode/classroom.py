@@ -58,12 +58,14 @@ class Classroom:
     def __init__(self, base: DictConfig, folder: Path, seeds: list[int],
                  overrides: list[str], capacity: int = 60) -> None:
         self.base, self.folder, self.seeds = base, Path(folder), seeds
+        self.overrides = list(overrides)  # the class's settings, for a student's command line
         self.rules = ClassRules.from_settings(base)
         self.store = Store(self.folder / "submissions", capacity)
         self.tournament = ClassTournament(base, seeds, self.rules, overrides)
         self.student_address = "/student"  # what the teacher's page tells students to open
         self.progress = Progress()
-        self.standings: pd.DataFrame | None = None
+        self.standings: pd.DataFrame | None = None  # the last finished tournament's
+        self.live: pd.DataFrame | None = None  # the table so far while a tournament runs
         self.standings_png: bytes | None = None
         self.replay_png: bytes | None = None
         self.replay_title = ""
@@ -114,8 +116,18 @@ class Classroom:
             self.run_tournament()  # unless one runs: it starts again when that one ends
         return record
 
+    def remove(self, student: str) -> Record | None:
+        """The teacher removes a student's submission (an offensive name on the projector,
+        say); the standings keep it until the tournament runs again."""
+        record = self.store.remove(student)
+        if record is not None:
+            log.info("class mode: '%s' removed by the teacher", record.submission.name)
+            self.changed()
+        return record
+
     def rank_of(self, name: str) -> tuple[int, int] | None:
-        """(rank, ranked strategies) of a strategy in the last standings, if it was ranked."""
+        """(rank, ranked strategies) of a strategy in the last finished tournament's standings,
+        if it was ranked (never the partial table of a tournament still running)."""
         table = self.standings
         if table is None:
             return None
@@ -147,11 +159,11 @@ class Classroom:
             def progress(done: int, total: int, table: pd.DataFrame) -> None:
                 self.progress.done, self.progress.total = done, total
                 self.progress.seconds = time.perf_counter() - start
-                self.standings = table
-                self.changed()
+                self.live = table  # the teacher's page shows it; students see ranks only
+                self.changed()  # from a finished tournament
 
             table, runs = self.tournament.play(records, progress)
-            self.standings = table
+            self.standings, self.live = table, None
             ranked = (table.status == "ranked").any()
             self.standings_png = png(tournament.figure(table)) if ranked else None
             self._write(table, runs)
@@ -159,6 +171,7 @@ class Classroom:
             log.exception("class mode: the tournament failed")
             self.progress.error = f"The tournament failed: {type(error).__name__}: {error}"
         finally:
+            self.live = None
             self.progress.running = False
             self.progress.seconds = time.perf_counter() - start
             self._work.release()

@@ -12,6 +12,7 @@ check (a request to PyPI that ``solara run`` makes) is never made.
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import logging
 import os
@@ -41,7 +42,8 @@ OFFLINE = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # solara's usage statis
 CLASS_DEFAULTS = ["engine=vector", "threads=1"]  # the array engine (a run in a fraction of a
 # second, and the replay's squares read it); one core, so the server still answers the
 # students while the tournament runs
-NOT_FOR_CLASS = ("strategy", "seed", "engine", "hydra", "+experiment", "ensemble", "resume")
+NOT_FOR_CLASS = ("strategy", "seed", "engine", "threads", "hydra", "+experiment", "ensemble",
+                 "resume")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -86,7 +88,8 @@ def class_settings(overrides: list[str]):
         if key.startswith(NOT_FOR_CLASS):
             raise UserError(f"Setting '{key}' cannot be set in class mode: the strategies are "
                             f"the students' own, the seeds are 0 to N-1 (--seeds N) and the "
-                            f"engine is the array engine. Give settings of the audience, "
+                            f"engine is the array engine, on one thread (the server keeps "
+                            f"answering the students while it runs). Give settings of the audience, "
                             f"behaviour, platform, days and budget.")
     try:
         base = settings("strategy=steady", *CLASS_DEFAULTS, *share_strategy_settings(overrides))
@@ -106,6 +109,14 @@ def class_folder(given: Path | None, rules: ClassRules) -> Path:
                         f"or the folder of a class started before to carry on with its "
                         f"submissions.")
     before = folder / "config.yaml"
+    if given is not None and not folder.parent.is_dir():
+        raise UserError(f"--class-folder {folder}: its parent folder {folder.parent} does not "
+                        f"exist. Give a folder in an existing folder (it is made there), or the "
+                        f"folder of a class started before.")
+    if folder.is_dir() and not before.is_file() and any(folder.iterdir()):
+        raise UserError(f"--class-folder {folder} is a folder with other files in it and no "
+                        f"class's config.yaml: it is not a class's folder. Give a new or empty "
+                        f"folder, or the folder of a class started before.")
     if before.is_file():
         try:
             earlier = ClassRules.from_settings(OmegaConf.load(before))
@@ -141,9 +152,25 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as error:
         raise UserError(f"Cannot serve on --host {host} --port {port}: "
-                        f"{error.strerror or error}. Give another port (--port 8766), or "
-                        f"--host 127.0.0.1 for this machine only.") from None
+                        f"{error.strerror or error}. {_advice(error, port)}") from None
     return sock
+
+
+def _advice(error: OSError, port: int) -> str:
+    """What to do when the server's socket cannot be bound, by the cause."""
+    if isinstance(error, socket.gaierror):
+        return ("--host is not an address or a name this machine knows: give one of its "
+                "addresses, 0.0.0.0 for the school network or 127.0.0.1 for this machine only.")
+    if error.errno == errno.EADDRINUSE:
+        return ("Another program serves on that port: give another port (--port "
+                f"{port + 1 if 0 < port < 65535 else 8766}), or stop that program.")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return ("--host is not an address of this machine: give one of its addresses, "
+                "0.0.0.0 for the school network or 127.0.0.1 for this machine only.")
+    if error.errno == errno.EACCES:
+        return ("Ports below 1024 need an administrator: give a port from 1024 up (--port "
+                "8765).")
+    return ("Give another port (--port 8766), or --host 127.0.0.1 for this machine only.")
 
 
 def prepare(argv: list[str]) -> tuple[argparse.Namespace, Classroom, socket.socket]:
@@ -173,7 +200,7 @@ def is_local(scope) -> bool:
     address it was sent to (a browser here that opened the server's network address)."""
     client, server = scope.get("client"), scope.get("server")
     if not client:
-        return True  # an in-process test client
+        return False  # no address to tell where it comes from: not this machine's, then
     try:
         address = ipaddress.ip_address(client[0])
     except ValueError:

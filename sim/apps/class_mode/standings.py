@@ -67,6 +67,8 @@ class ClassTournament:
             if len(own):
                 runs.append(own.assign(entry=entry.name))
             progress(done, len(contestants), self.standings(contestants[:done], runs))
+        # keep only what this tournament played: a class's old strategies are not kept forever
+        self._done = {key: self._done[key] for key, _ in contestants}
         return self.standings(contestants, runs), _joined(runs)
 
     @staticmethod

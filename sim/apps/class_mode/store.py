@@ -112,3 +112,15 @@ class Store:
             self._records[student] = record
             self.version += 1
             return record
+
+    def remove(self, student: str) -> Record | None:
+        """Delete the student's submission (from disk first: one unlink, so the file is whole
+        or gone); the removed record, or None if there was none."""
+        with self._lock:
+            record = self._records.get(student)
+            if record is None or not is_student(student):
+                return None
+            (self.folder / f"{student}.json").unlink(missing_ok=True)
+            del self._records[student]
+            self.version += 1
+            return record

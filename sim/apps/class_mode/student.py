@@ -22,6 +22,7 @@ from sim.apps.class_mode.classroom import Classroom, current
 from sim.apps.class_mode.store import Record, is_student, new_student
 from sim.apps.class_mode.submission import (
     BY_KEY,
+    NAME_LENGTH,
     PLAN_WORDS,
     ClassRules,
     Refused,
@@ -78,7 +79,7 @@ def render(classroom: Classroom, values: Mapping[str, str], record: Record | Non
         rank = classroom.rank_of(s.name)
         if rank:
             status += f"<p class='rank'>In the last tournament it ranked {rank[0]} of {rank[1]}.</p>"
-        status += (f"<p><small>Try it at home: <code>{html.escape(s.command_line())}</code>"
+        status += (f"<p><small>Try it at home: <code>{html.escape(s.command_line((*classroom.overrides, 'engine=vector'), classroom.seeds[0]))}</code>"
                    f"</small></p></div>")
     budget = (f"Every strategy has the same budget: up to {rules.budget_words()}. The teacher "
               f"runs them all on the same audience.")
@@ -112,9 +113,10 @@ code {{ word-break: break-all; }}
 {status}
 <form method="post" action="{PATH}" novalidate>
 <fieldset><legend>Your strategy's name</legend>
-<label class='{'bad' if name_bad else ''}'>Name<input name="name" value="{name}" maxlength="40"
- autocomplete="off"{' aria-invalid=true' if name_bad else ''}><small>1 to 24 letters, digits or
- spaces; it appears in the standings</small></label></fieldset>
+<label class='{'bad' if name_bad else ''}'>Name<input name="name" value="{name}" maxlength="{NAME_LENGTH}"
+ autocomplete="off"{' aria-invalid=true' if name_bad else ''}><small>1 to {NAME_LENGTH} letters,
+ digits or spaces, starting with a letter or digit; it appears in the standings</small></label>
+</fieldset>
 <fieldset><legend>Posts and asks</legend>
 {_field("posts_per_day", rules, values, error)}
 {_field("asks", rules, values, error)}
@@ -175,6 +177,9 @@ async def student_page(request: Request) -> Response:
             return _with_cookie(RedirectResponse(f"{PATH}?sent=1", status_code=303), student)
         except Refused as refused:
             error = refused
+        except OSError as failed:  # a full disk, say: the student is told, the class goes on
+            error = Refused("", f"The teacher's machine could not save it: "
+                                f"{failed.strerror or failed}. Try again in a moment.")
     # an answer, not a failure: the page says why (a 4xx status is an error in the console)
     page = render(classroom, form, record, error=error)
     return _with_cookie(HTMLResponse(page), student)

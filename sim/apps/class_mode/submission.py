@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
 from sim.config.compose import day_of_run
-from sim.errors import SettingError
-from sim.model.strategies import ASK_PLANS, Designed, DesignedSettings
+from sim.model.strategies import ASK_PLANS, BurstsDoNotFit, Designed, DesignedSettings
 
 NAME_LENGTH = 24
-NAME_PATTERN = re.compile(r"^\w[\w .'-]*$")  # letters (any alphabet), digits, space . ' - _
+NAME_PATTERN = re.compile(r"^[^\W_][\w .'-]*$")  # a letter (any alphabet) or digit first,
+# then letters, digits, space . ' - _ (matplotlib leaves a label starting with _ out of a legend)
 RESERVED = ("steady", "burst")  # the reference strategies' names in the standings
 PLAN_WORDS = {"spread": "spread over the day-time hours",
               "daily": "once a day, at the hour below",
@@ -86,12 +87,14 @@ class Submission:
     def strategy(self, rules: ClassRules) -> Designed:
         return Designed(**self.settings(rules))
 
-    def command_line(self) -> str:
-        """The same strategy on the command line, to run it alone at home."""
+    def command_line(self, overrides: Sequence[str] = (), seed: int = 0) -> str:
+        """The same strategy on the command line, to run it alone at home: with the class's
+        settings (``overrides``: days, audience size, budget, ...) and one of its seeds."""
         values = {k: v for k, v in asdict(self).items() if k != "name"}
-        return "python -m sim strategy=designed " + " ".join(
-            f"strategy.{k}={v:g}" if isinstance(v, float) else f"strategy.{k}={v}"
-            for k, v in values.items())
+        return " ".join(["python -m sim", *(shlex.quote(o) for o in overrides),
+                         "strategy=designed",
+                         *(f"strategy.{k}={v!r}" if isinstance(v, float) else f"strategy.{k}={v}"
+                           for k, v in values.items()), f"seed={seed}"])
 
     def describe(self) -> str:
         """In words, for the student's and the teacher's pages."""
@@ -185,6 +188,8 @@ def allowed(control: Control, rules: ClassRules) -> str:
 
 def _number(control: Control, text: str, rules: ClassRules) -> float | int:
     said = text.strip()
+    if control.kind == "percent" and said.endswith("%"):  # "50%" or "50 %"
+        said = said[:-1].strip()
     try:
         value = float(said.replace(",", ".") if said.count(",") == 1 and "." not in said
                       else said)
@@ -207,7 +212,8 @@ def _number(control: Control, text: str, rules: ClassRules) -> float | int:
 
 
 def read_name(text: str) -> str:
-    """A name the standings can show: 1 to 24 letters, digits, spaces and . ' - _."""
+    """A name the standings can show: 1 to NAME_LENGTH letters, digits, spaces and . ' - _,
+    starting with a letter or digit."""
     name = " ".join(str(text).split())
     if not name:
         raise Refused("name", "Name is empty: give your strategy a name of 1 to "
@@ -245,33 +251,12 @@ def read(form: Mapping[str, str], rules: ClassRules) -> Submission:
             raise Refused(control.key, f"{control.label} is missing: give "
                                        f"{allowed(control, rules)}.")
         values[control.key] = _number(control, str(text), rules)
-    if plan == "bursts":
-        _check_bursts(values, rules)
     submission = Submission(**values)
-    try:  # the strategy's own check, as python -m sim strategy=designed would make it
+    try:  # the strategy's own check, as python -m sim strategy=designed makes it
         Designed.check_settings(submission.settings(rules), rules.hours)
-    except SettingError as error:
-        raise Refused("", f"This strategy cannot run: {error}") from None
+    except BurstsDoNotFit as error:
+        control = BY_KEY[error.setting]
+        raise Refused(control.key, f"{control.label} = {error.value}{control.unit} does not "
+                                   f"fit: {error.why}; give at most {error.high}"
+                                   f"{control.unit}.") from None
     return submission
-
-
-def _check_bursts(values: dict, rules: ClassRules) -> None:
-    """Bursts that overlap or outlast the run, refused with what would fit."""
-    length, gap, count = values["burst_length"], values["days_between"], values["bursts"]
-    first = values["first_burst_day"] * 24 + values["ask_hour"]
-    room = rules.hours - first
-    if length > room:
-        raise Refused("burst_length", f"Hours each burst lasts = {length} does not fit: a "
-                                      f"burst from day {values['first_burst_day']}, "
-                                      f"{values['ask_hour']}:00 can last at most {room} h in a "
-                                      f"{rules.days}-day run.")
-    if count > 1 and length > gap * 24:
-        raise Refused("burst_length", f"Hours each burst lasts = {length} would run into the "
-                                      f"next burst, {gap} day(s) later: give at most "
-                                      f"{gap * 24} h, or more days between bursts.")
-    fit = 1 + (room - length) // (gap * 24)
-    if count > fit:
-        raise Refused("bursts", f"Number of bursts = {count} does not fit: from day "
-                                f"{values['first_burst_day']}, {gap} day(s) apart, at most "
-                                f"{fit} end within the {rules.days}-day run; give fewer, start "
-                                f"earlier or space them closer.")

@@ -83,6 +83,14 @@ def Page():
         count = len(classroom.store)
         solara.HTML(tag="h3", unsafe_innerHTML=f"Submissions: <span class='count'>{count}</span>")
         solara.HTML(tag="div", unsafe_innerHTML=submissions_html(classroom))
+        records = classroom.store.records()
+        if records:
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                solara.Text("Remove a submission:")
+                for r in records:
+                    solara.Button(f"remove {r.submission.name}", small=True, text=True,
+                                  classes=["sim-remove"],
+                                  on_click=lambda s=r.student: classroom.remove(s))
         with solara.Row(style={"align-items": "center"}):
             solara.Button("Run the tournament", color="primary",
                           disabled=p.running or classroom.replaying,
@@ -93,12 +101,14 @@ def Page():
                         classes=["sim-progress"])
         if p.running:
             solara.ProgressLinear(value=100 * p.done / max(p.total, 1))
-        if classroom.standings is not None:
+        table = classroom.live if p.running and classroom.live is not None else \
+            classroom.standings
+        if table is not None:
             solara.HTML(tag="h3", unsafe_innerHTML="Standings")
             solara.HTML(tag="p", unsafe_innerHTML=(
                 "Mean over seeds [95 % interval]; rank 1 is best, overall by the mean of the "
                 "three ranks. Followers kept is the net change in followers, %."))
-            solara.HTML(tag="div", unsafe_innerHTML=STYLE + table_html(classroom.standings))
+            solara.HTML(tag="div", unsafe_innerHTML=STYLE + table_html(table))
             if classroom.standings_png and not p.running:
                 solara.Image(classroom.standings_png, width="100%")
             if not p.running:
