@@ -372,7 +372,7 @@ def test_a_student_who_comes_back_sees_and_keeps_their_submission(a_class):
     _, _, page = call(student.app, "GET", "/student", cookie=me)  # the page dropped, came back
     assert "Your submission:" in page and 'value="Ada"' in page and "value='40'" in page
     assert "strategy.ask_plan=bursts" in page  # how to run it at home, with the class's
-    assert "python -m sim audience.size=200 days=4 strategy=designed" in page  # settings
+    assert "python -m sim audience.size=200 days=4 engine=vector strategy=designed" in page
     assert "seed=0</code>" in page
     assert 'maxlength="24"' in page and "1 to 24 letters" in page
     _, headers, page = call(student.app, "GET", "/student")  # another device: a new student
