@@ -244,3 +244,58 @@ def pytest_runtest_setup(item):
     if importlib.util.find_spec("playwright") is None:
         pytest.fail("CI must run the browser tests: playwright is not installed "
                     "(pip install '.[test]').", pytrace=False)
+
+
+LOCAL = {"127.0.0.1", "localhost"}
+
+
+@contextlib.contextmanager
+def served(args: list[str], cwd: Path, log: Path, probe: str):
+    """``python -m sim.app ARGS`` on a free local port, as a teacher starts it (without
+    pytest's marker, which turns solara's own checks off), until ``probe`` (a path under the
+    address) answers; yields the address. Output goes to ``log``."""
+    import socket  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env["PYTHONPATH"] = str(ROOT)
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "sim.app", *args, "--host", "127.0.0.1",
+                                 "--port", str(port)],
+                                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url + probe, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"python -m sim.app {' '.join(args)} did not start:\n{log.read_text()}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def keep_local(target, remote: list[str]) -> None:
+    """Route every request of a Playwright page or context: to this machine it goes on,
+    anywhere else it is stopped and noted in ``remote`` (the page must work offline)."""
+    from urllib.parse import urlparse  # noqa: PLC0415
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in LOCAL:
+            route.continue_()
+        else:
+            remote.append(route.request.url)
+            route.abort()
+    target.route("**/*", only_local)

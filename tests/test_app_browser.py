@@ -11,15 +11,11 @@ refresh the lesson's screenshot.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+from conftest import CHROMIUM, keep_local, served
 
 pytest.importorskip("solara")
 if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:  # CI: missing is a failure
@@ -30,45 +26,18 @@ else:
 from sim.apps.page import DEFAULTS, RENDER_EVERY, STRATEGIES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LOCAL = {"127.0.0.1", "localhost"}
 PLAY_TIMEOUT = 240_000  # ms: a 30-day run plays in about half a minute
 pytestmark = [pytest.mark.integration,  # starts the page's server as a process of its own
               pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``python -m sim.app`` on a free local port; yields (url, log file)."""
-    port, log = free_port(), tmp_path_factory.mktemp("app") / "server.log"
-    # as a teacher starts it; without pytest's marker, which turns solara's own checks off
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    env["PYTHONPATH"] = str(ROOT)
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sim.app", "--host", "127.0.0.1",
-                                 "--port", str(port)],
-                                cwd=log.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"the page did not start:\n{log.read_text()}")
-    yield url, log
-    proc.terminate()
-    proc.wait(timeout=30)
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    with served([], log.parent, log, probe="") as url:
+        yield url, log
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +153,7 @@ def visit(server, chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
 
-    def only_local(route):
-        if urlparse(route.request.url).hostname in LOCAL:
-            route.continue_()
-        else:
-            remote.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
+    keep_local(page, remote)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     tab = Visit(page, url)

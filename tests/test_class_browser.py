@@ -11,22 +11,15 @@ teacher's page; class_student.png, a student's page on a phone, with a refusal).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+from conftest import CHROMIUM, keep_local, served
 
 pytest.importorskip("solara")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-LOCAL = {"127.0.0.1", "localhost"}
 SETTINGS = ["audience.size=2000", "days=30"]  # the lesson's class
 SEEDS = "3"
 pytestmark = [pytest.mark.integration, pytest.mark.browser,
@@ -42,38 +35,14 @@ STUDENTS = [  # name, controls to fill in, the plan
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``python -m sim.app --class`` on a free local port; yields (url, log file, folder)."""
-    port, where = free_port(), tmp_path_factory.mktemp("class")
+    where = tmp_path_factory.mktemp("class")
     log, folder = where / "server.log", where / "class"
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    env["PYTHONPATH"] = str(ROOT)
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sim.app", "--class", "--host",
-                                 "127.0.0.1", "--port", str(port), "--class-folder", str(folder),
-                                 "--seeds", SEEDS, *SETTINGS],
-                                cwd=where, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "student", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"the class server did not start:\n{log.read_text()}")
-    yield url, log, folder
-    proc.terminate()
-    proc.wait(timeout=30)
+    with served(["--class", "--class-folder", str(folder), "--seeds", SEEDS, *SETTINGS],
+                where, log, probe="student") as url:
+        yield url, log, folder
 
 
 def submit(page, name: str, controls: dict, plan: str) -> None:
@@ -142,13 +111,6 @@ def test_a_class_in_a_browser_works_offline(server):
     url, log, folder = server
     remote, errors = [], []
 
-    def only_local(route):
-        if urlparse(route.request.url).hostname in LOCAL:
-            route.continue_()
-        else:
-            remote.append(route.request.url)
-            route.abort()
-
     def watch(page):
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -160,7 +122,7 @@ def test_a_class_in_a_browser_works_offline(server):
 
         def device(**options):  # a device of its own: its own cookies, its own student
             context = browser.new_context(**options)
-            context.route("**/*", only_local)
+            keep_local(context, remote)
             contexts.append(context)
             return watch(context.new_page())
 
