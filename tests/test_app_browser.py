@@ -25,7 +25,6 @@ else:
 
 from sim.apps.page import DEFAULTS, RENDER_EVERY, STRATEGIES  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 PLAY_TIMEOUT = 240_000  # ms: a 30-day run plays in about half a minute
 pytestmark = [pytest.mark.integration,  # starts the page's server as a process of its own
               pytest.mark.browser,

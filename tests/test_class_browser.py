@@ -19,7 +19,6 @@ from conftest import CHROMIUM, keep_local, served
 pytest.importorskip("solara")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ["audience.size=2000", "days=30"]  # the lesson's class
 SEEDS = "3"
 pytestmark = [pytest.mark.integration, pytest.mark.browser,
