@@ -11,6 +11,7 @@ tests that start one are marked integration.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from hypothesis import strategies as st
 pytest.importorskip("solara")
 
 from sim import app as entry  # noqa: E402
+from sim.apps import page as page_module  # noqa: E402
 from sim.apps import tournament  # noqa: E402
 from sim.apps.class_mode import classroom as classroom_module  # noqa: E402
 from sim.apps.class_mode import server as class_mode  # noqa: E402
@@ -596,12 +598,25 @@ def test_help_mentions_class_mode(monkeypatch, capsys):
 def test_python_m_sim_app_without_class_starts_the_page_as_before(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["sim.app"])
     calls = []
-    monkeypatch.setattr(entry.page, "main", lambda: calls.append("page"))
-    monkeypatch.setattr(entry.class_mode, "main", lambda args: calls.append(("class", args)))
+    monkeypatch.setattr(page_module, "main", lambda: calls.append("page"))
+    monkeypatch.setattr(class_mode, "main", lambda args: calls.append(("class", args)))
     entry.main(["--port", "8766"])
     entry.main(["--class", "--port", "8766"])
     assert calls == ["page", ("class", ["--port", "8766"])]
     assert sys.argv[1:] == ["--port", "8766"]  # what the page reads
+
+
+@pytest.mark.parametrize("args", [[], ["--class"]])
+def test_without_the_pages_extra_sim_app_says_what_to_install(monkeypatch, capsys, args):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "solara" else real(name, *a))
+    with pytest.raises(SystemExit) as done:
+        entry.main(args)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "Traceback" not in err
+    assert err.startswith("sim.app: the classroom page needs solara, which is not installed")
+    assert "pip install 'sim[app]'" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("args, says", [
